@@ -1,2 +1,158 @@
 #!/usr/bin/env node
-console.log("warden");
+/**
+ * The `warden` command. Each subcommand's module is imported only when it runs, so that a hook
+ * call (a process per agent tool call) pays for nothing it does not use.
+ */
+import { Command, CommanderError } from "commander";
+import { addRequestOptions } from "./request-options.js";
+
+type Action = (...args: never[]) => number | Promise<number>;
+
+/** Wraps a lazily imported action: coded errors print as `warden: CODE: message`, exit 1. */
+function run<M>(load: () => Promise<M>, pick: (m: M) => Action) {
+  return async (...args: unknown[]): Promise<void> => {
+    try {
+      const action = pick(await load()) as (...a: unknown[]) => number | Promise<number>;
+      // commander passes (...positionals, options, command); actions take positionals + options.
+      process.exitCode = await action(...args.slice(0, -1));
+    } catch (error) {
+      const { reportError, EXIT } = await import("./output.js");
+      reportError(error);
+      process.exitCode = EXIT.failure;
+    }
+  };
+}
+
+const policyCommands = () => import("./policy-commands.js");
+const auditCommands = () => import("./audit-commands.js");
+
+const program = new Command("warden")
+  .description("Governance for AI agents: one policy for what they execute and call, and a log that cannot be rewritten.")
+  .version("0.1.0")
+  .showHelpAfterError("(add --help for usage)")
+  .addHelpText(
+    "after",
+    `
+Start here:
+  warden init                                   install the starter policy and the audit log
+  warden decide --exec "git push origin main"   decide one request and record it
+  warden audit tail                             see what was decided
+  warden audit verify                           prove the log was not rewritten
+
+Exit codes of \`warden decide\`: 0 allow, 2 deny, 3 ask, 1 error.`,
+  );
+
+program
+  .command("init")
+  .description("install a starter policy in $WARDEN_HOME (default ~/.warden) and create the audit log")
+  .option("--policy <name>", "starter policy: coding-agent or business-agent", "coding-agent")
+  .option("--force", "replace a policy already installed")
+  .action(run(() => import("./init-command.js"), (m) => m.init));
+
+addRequestOptions(
+  program
+    .command("decide")
+    .argument("[policy]", "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME/policy.yaml)")
+    .description("decide one request, append it to the audit log, and exit 0 allow / 2 deny / 3 ask")
+    .option("--json", "print the Decision object"),
+).action(run(() => import("./decide-command.js"), (m) => m.decide));
+
+const policy = program.command("policy").description("write, check and test policies");
+policy
+  .command("lint")
+  .argument("<files...>", "policy files")
+  .description("check policy files: exit 0 clean, 1 on errors (or warnings with --strict)")
+  .option("--strict", "fail on warnings too")
+  .option("--json", "print diagnostics as JSON")
+  .action(run(policyCommands, (m) => m.lint));
+addRequestOptions(
+  policy
+    .command("explain")
+    .argument("<file>", "policy file")
+    .description("show how the policy decides one request: the effect, the deciding rule, every match")
+    .option("--json", "print the Decision object"),
+)
+  .addHelpText(
+    "after",
+    `
+Examples:
+  warden policy explain policy.yaml --exec "git push origin main"
+  warden policy explain policy.yaml --read ~/.ssh/id_rsa
+  warden policy explain policy.yaml --mcp gmail/send_email --args '{"to":["x@example.com"]}' --group eng`,
+  )
+  .action(run(policyCommands, (m) => m.explain));
+policy
+  .command("test")
+  .argument("<file>", "policy file")
+  .argument("<tests>", "YAML test cases (see examples/policies/*.tests.yaml)")
+  .description("run test cases against a policy; exit 1 if any fails")
+  .option("--json", "print the report as JSON")
+  .action(run(policyCommands, (m) => m.test));
+
+const audit = program.command("audit").description("inspect and verify the tamper-evident audit log");
+audit
+  .command("checkpoint")
+  .description("sign the current tree head and print it (C2SP tlog-checkpoint)")
+  .option("--json", "print size, root hash and note as JSON")
+  .action(run(auditCommands, (m) => m.checkpoint));
+audit
+  .command("pubkey")
+  .description("print the verifier key of the log's checkpoints")
+  .action(run(auditCommands, (m) => m.pubkey));
+audit
+  .command("verify")
+  .description("recompute the tree from the stored events and check every checkpoint; exit 1 if tampered")
+  .option("--checkpoint <file>", "also check a checkpoint kept elsewhere (repeatable)", collect, [])
+  .option("--pubkey <file>", "verify signatures with this verifier key instead of the log's own")
+  .option("--json", "print the result as JSON")
+  .action(run(auditCommands, (m) => m.verify));
+audit
+  .command("prove")
+  .argument("[seq]", "the event to prove included")
+  .description("print an inclusion proof for an event, or a consistency proof between two tree sizes")
+  .option("--size <n>", "tree size to prove against (default: the latest checkpoint)")
+  .option("--consistency <sizes...>", "OLD [NEW]: prove the log of size NEW extends the one of size OLD")
+  .action(run(auditCommands, (m) => m.prove));
+audit
+  .command("check-proof")
+  .argument("<proof>", "a proof file written by `warden audit prove`")
+  .description("verify a proof using only the proof, checkpoint(s) and verifier key")
+  .requiredOption("--checkpoint <file>", "the checkpoint (twice for consistency: old, new)", collect, [])
+  .requiredOption("--pubkey <file>", "the verifier key (`warden audit pubkey`)")
+  .action(run(auditCommands, (m) => m.checkProof));
+
+function searchOptions(command: Command): Command {
+  return command
+    .option("--kind <kind>", "exec, fs.read, fs.write, net.connect, mcp.call, cred.use")
+    .option("--effect <effect>", "allow, ask or deny")
+    .option("--agent <name>", "the agent")
+    .option("--user <name>", "the user")
+    .option("--rule <id>", "the deciding rule")
+    .option("--pep <name>", "the enforcement point (cli.decide, hook.claude-code, …)")
+    .option("--since <time>", "from a time: 15m, 1h, 2d or an ISO date")
+    .option("--until <time>", "up to a time")
+    .option("--text <text>", "free text anywhere in the event")
+    .option("--json", "one JSON event per line");
+}
+searchOptions(audit.command("search").description("find events"))
+  .option("--limit <n>", "at most this many events (default 100)")
+  .action(run(auditCommands, (m) => m.search));
+searchOptions(audit.command("tail").description("show the latest events; -f keeps following"))
+  .option("-n, --lines <n>", "how many of the latest events", "20")
+  .option("-f, --follow", "print new events as they are appended")
+  .action(run(auditCommands, (m) => m.tail));
+audit
+  .command("export")
+  .description("write every event in order")
+  .option("--format <format>", "jsonl", "jsonl")
+  .option("-o, --output <file>", "write to a file instead of stdout")
+  .action(run(auditCommands, (m) => m.exportEvents));
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+program.exitOverride((error: CommanderError) => {
+  process.exit(error.exitCode === 0 ? 0 : 64);
+});
+await program.parseAsync(process.argv);

@@ -1,0 +1,38 @@
+/** Runs the built `warden` CLI as a user would, in a throwaway WARDEN_HOME. */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const EXAMPLES = join(ROOT, "examples", "policies");
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(prefix = "warden-e2e-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cli(args: string[], env: Record<string, string>, cwd = ROOT): CliResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: env.HOME ?? process.env.HOME ?? "", ...env },
+    encoding: "utf8",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Starts a long-running command (`audit tail -f`) and hands back its process. */
+export function cliSpawn(args: string[], env: Record<string, string>) {
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}

@@ -43,7 +43,11 @@ export function pubkey(): number {
   return EXIT.ok;
 }
 
-export function verify(options: { checkpoint?: string[]; pubkey?: string; json?: boolean }): number {
+export function verify(options: {
+  checkpoint?: string[];
+  pubkey?: string;
+  json?: boolean;
+}): number {
   const checkpoints = (options.checkpoint ?? []).map((f) => readFile(f, "checkpoint"));
   const verifierKey = options.pubkey ? readFile(options.pubkey, "verifier key").trim() : undefined;
   const progress = !options.json && process.stderr.isTTY;
@@ -65,7 +69,8 @@ export function verify(options: { checkpoint?: string[]; pubkey?: string; json?:
     return result.ok ? EXIT.ok : EXIT.failure;
   }
   if (result.ok) {
-    const rate = result.ms > 0 ? ` (${Math.round(result.events / (result.ms / 1000))} events/s)` : "";
+    const rate =
+      result.ms > 0 ? ` (${Math.round(result.events / (result.ms / 1000))} events/s)` : "";
     process.stdout.write(
       `ok: ${result.events} events, ${result.checkpoints} checkpoints verified in ${result.ms.toFixed(0)} ms${rate}\n`,
     );
@@ -81,7 +86,9 @@ export function verify(options: { checkpoint?: string[]; pubkey?: string; json?:
     `TAMPERED: ${first?.seq !== undefined ? `first bad entry is seq ${first.seq}: ` : ""}${first?.message ?? "unknown problem"}\n`,
   );
   for (const p of result.problems.slice(1)) {
-    process.stdout.write(`  also ${p.code}${p.seq !== undefined ? ` at seq ${p.seq}` : ""}: ${p.message}\n`);
+    process.stdout.write(
+      `  also ${p.code}${p.seq !== undefined ? ` at seq ${p.seq}` : ""}: ${p.message}\n`,
+    );
   }
   return EXIT.failure;
 }
@@ -123,7 +130,8 @@ export function checkProof(
   const checkpoints = options.checkpoint.map((f) => readFile(f, "checkpoint"));
   if (proof.type === "inclusion") {
     const [cp] = checkpoints;
-    if (cp === undefined) throw new WardenError("CLI_USAGE", "an inclusion proof needs --checkpoint");
+    if (cp === undefined)
+      throw new WardenError("CLI_USAGE", "an inclusion proof needs --checkpoint");
     verifyInclusionProof(proof, cp, key);
     process.stdout.write(`ok: event ${proof.seq} is in the log of size ${proof.treeSize}\n`);
   } else if (proof.type === "consistency") {
@@ -132,9 +140,14 @@ export function checkProof(
       throw new WardenError("CLI_USAGE", "a consistency proof needs two --checkpoint (old, new)");
     }
     verifyConsistencyProof(proof, oldCp, newCp, key);
-    process.stdout.write(`ok: the log of size ${proof.newSize} extends the one of size ${proof.oldSize}\n`);
+    process.stdout.write(
+      `ok: the log of size ${proof.newSize} extends the one of size ${proof.oldSize}\n`,
+    );
   } else {
-    throw new WardenError("CLI_BAD_PROOF", `${proofFile} is not a proof from \`warden audit prove\``);
+    throw new WardenError(
+      "CLI_BAD_PROOF",
+      `${proofFile} is not a proof from \`warden audit prove\``,
+    );
   }
   return EXIT.ok;
 }
@@ -159,7 +172,10 @@ export function queryOf(options: SearchOptions): AuditQuery {
     if (options[key] !== undefined) query[key] = options[key];
   }
   if (options.effect && !["allow", "ask", "deny"].includes(options.effect)) {
-    throw new WardenError("CLI_USAGE", `--effect must be allow, ask or deny, got "${options.effect}"`);
+    throw new WardenError(
+      "CLI_USAGE",
+      `--effect must be allow, ask or deny, got "${options.effect}"`,
+    );
   }
   if (options.since) query.since = parseTime(options.since);
   if (options.until) query.until = parseTime(options.until);
@@ -197,7 +213,9 @@ export function search(options: SearchOptions): number {
   return EXIT.ok;
 }
 
-export async function tail(options: SearchOptions & { lines?: string; follow?: boolean }): Promise<number> {
+export async function tail(
+  options: SearchOptions & { lines?: string; follow?: boolean },
+): Promise<number> {
   const log = AuditLog.open();
   try {
     const n = options.lines ? parseCount(options.lines, "--lines") : 20;

@@ -68,6 +68,7 @@ export function decide(file: string | undefined, options: Record<string, unknown
   }
 
   if (options.json) printJson(decision);
-  else process.stdout.write(`${describeDecision(decision)}\n  policy: ${describePolicy(decision)}\n`);
+  else
+    process.stdout.write(`${describeDecision(decision)}\n  policy: ${describePolicy(decision)}\n`);
   return EXIT_BY_EFFECT[decision.effect];
 }

@@ -3,7 +3,7 @@
  * The `warden` command. Each subcommand's module is imported only when it runs, so that a hook
  * call (a process per agent tool call) pays for nothing it does not use.
  */
-import { Command, CommanderError } from "commander";
+import { Command, type CommanderError } from "commander";
 import { addRequestOptions } from "./request-options.js";
 
 type Action = (...args: never[]) => number | Promise<number>;
@@ -27,7 +27,9 @@ const policyCommands = () => import("./policy-commands.js");
 const auditCommands = () => import("./audit-commands.js");
 
 const program = new Command("warden")
-  .description("Governance for AI agents: one policy for what they execute and call, and a log that cannot be rewritten.")
+  .description(
+    "Governance for AI agents: one policy for what they execute and call, and a log that cannot be rewritten.",
+  )
   .version("0.1.0")
   .showHelpAfterError("(add --help for usage)")
   .addHelpText(
@@ -44,18 +46,35 @@ Exit codes of \`warden decide\`: 0 allow, 2 deny, 3 ask, 1 error.`,
 
 program
   .command("init")
-  .description("install a starter policy in $WARDEN_HOME (default ~/.warden) and create the audit log")
+  .description(
+    "install a starter policy in $WARDEN_HOME (default ~/.warden) and create the audit log",
+  )
   .option("--policy <name>", "starter policy: coding-agent or business-agent", "coding-agent")
   .option("--force", "replace a policy already installed")
-  .action(run(() => import("./init-command.js"), (m) => m.init));
+  .action(
+    run(
+      () => import("./init-command.js"),
+      (m) => m.init,
+    ),
+  );
 
 addRequestOptions(
   program
     .command("decide")
-    .argument("[policy]", "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME/policy.yaml)")
-    .description("decide one request, append it to the audit log, and exit 0 allow / 2 deny / 3 ask")
+    .argument(
+      "[policy]",
+      "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME/policy.yaml)",
+    )
+    .description(
+      "decide one request, append it to the audit log, and exit 0 allow / 2 deny / 3 ask",
+    )
     .option("--json", "print the Decision object"),
-).action(run(() => import("./decide-command.js"), (m) => m.decide));
+).action(
+  run(
+    () => import("./decide-command.js"),
+    (m) => m.decide,
+  ),
+);
 
 const policy = program.command("policy").description("write, check and test policies");
 policy
@@ -69,7 +88,9 @@ addRequestOptions(
   policy
     .command("explain")
     .argument("<file>", "policy file")
-    .description("show how the policy decides one request: the effect, the deciding rule, every match")
+    .description(
+      "show how the policy decides one request: the effect, the deciding rule, every match",
+    )
     .option("--json", "print the Decision object"),
 )
   .addHelpText(
@@ -89,7 +110,9 @@ policy
   .option("--json", "print the report as JSON")
   .action(run(policyCommands, (m) => m.test));
 
-const audit = program.command("audit").description("inspect and verify the tamper-evident audit log");
+const audit = program
+  .command("audit")
+  .description("inspect and verify the tamper-evident audit log");
 audit
   .command("checkpoint")
   .description("sign the current tree head and print it (C2SP tlog-checkpoint)")
@@ -101,7 +124,9 @@ audit
   .action(run(auditCommands, (m) => m.pubkey));
 audit
   .command("verify")
-  .description("recompute the tree from the stored events and check every checkpoint; exit 1 if tampered")
+  .description(
+    "recompute the tree from the stored events and check every checkpoint; exit 1 if tampered",
+  )
   .option("--checkpoint <file>", "also check a checkpoint kept elsewhere (repeatable)", collect, [])
   .option("--pubkey <file>", "verify signatures with this verifier key instead of the log's own")
   .option("--json", "print the result as JSON")
@@ -109,15 +134,25 @@ audit
 audit
   .command("prove")
   .argument("[seq]", "the event to prove included")
-  .description("print an inclusion proof for an event, or a consistency proof between two tree sizes")
+  .description(
+    "print an inclusion proof for an event, or a consistency proof between two tree sizes",
+  )
   .option("--size <n>", "tree size to prove against (default: the latest checkpoint)")
-  .option("--consistency <sizes...>", "OLD [NEW]: prove the log of size NEW extends the one of size OLD")
+  .option(
+    "--consistency <sizes...>",
+    "OLD [NEW]: prove the log of size NEW extends the one of size OLD",
+  )
   .action(run(auditCommands, (m) => m.prove));
 audit
   .command("check-proof")
   .argument("<proof>", "a proof file written by `warden audit prove`")
   .description("verify a proof using only the proof, checkpoint(s) and verifier key")
-  .requiredOption("--checkpoint <file>", "the checkpoint (twice for consistency: old, new)", collect, [])
+  .requiredOption(
+    "--checkpoint <file>",
+    "the checkpoint (twice for consistency: old, new)",
+    collect,
+    [],
+  )
   .requiredOption("--pubkey <file>", "the verifier key (`warden audit pubkey`)")
   .action(run(auditCommands, (m) => m.checkProof));
 

@@ -55,7 +55,10 @@ export function parseTime(text: string, now = Date.now()): Date {
 
 export function parseCount(text: string, name: string): number {
   if (!/^\d+$/.test(text)) {
-    throw new WardenError("CLI_BAD_NUMBER", `${name} must be a non-negative integer, got "${text}"`);
+    throw new WardenError(
+      "CLI_BAD_NUMBER",
+      `${name} must be a non-negative integer, got "${text}"`,
+    );
   }
   return Number(text);
 }

@@ -6,7 +6,6 @@ import { cli, cliSpawn, tempDir } from "./cli.js";
 
 let dir: string;
 let env: Record<string, string>;
-let workspace: string;
 
 function decide(...args: string[]) {
   return cli(["decide", "--json", ...args], env);
@@ -23,7 +22,6 @@ function events(...filters: string[]) {
 
 beforeAll(() => {
   dir = tempDir();
-  workspace = join(dir, "project");
   env = { WARDEN_HOME: join(dir, "home"), HOME: join(dir, "user") };
   const r = cli(["init"], env);
   expect(r.status).toBe(0);
@@ -63,8 +61,14 @@ describe("warden decide", () => {
 
   it("denies and records the event when the policy does not load", () => {
     const broken = join(dir, "broken.yaml");
-    writeFileSync(broken, "apiVersion: warden/v1\nkind: Policy\nrules: [ {id: x, kind: exec, allow: \n");
-    const r = cli(["decide", broken, "--json", "--exec", "git status", "--agent", "broken-policy"], env);
+    writeFileSync(
+      broken,
+      "apiVersion: warden/v1\nkind: Policy\nrules: [ {id: x, kind: exec, allow: \n",
+    );
+    const r = cli(
+      ["decide", broken, "--json", "--exec", "git status", "--agent", "broken-policy"],
+      env,
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("POLICY_INVALID");
     expect(JSON.parse(r.stdout)).toMatchObject({ effect: "deny", rule: null });
@@ -100,7 +104,10 @@ describe("warden decide", () => {
       const blocked = join(dir, "not-a-dir");
       writeFileSync(blocked, "");
       const policy = join(home, "policy.yaml");
-      const r = cli(["decide", policy, "--json", "--exec", "git status"], { ...env, WARDEN_HOME: blocked });
+      const r = cli(["decide", policy, "--json", "--exec", "git status"], {
+        ...env,
+        WARDEN_HOME: blocked,
+      });
       expect(r.status).toBe(2);
       expect(JSON.parse(r.stdout).reason).toContain("audit log unavailable");
     } finally {
@@ -157,7 +164,10 @@ describe("warden audit", () => {
     writeFileSync(proofFile, inclusion.stdout);
     // No WARDEN_HOME: the check needs nothing from the store.
     const noStore = { HOME: join(dir, "auditor") };
-    const check = cli(["audit", "check-proof", proofFile, "--checkpoint", newCp, "--pubkey", key], noStore);
+    const check = cli(
+      ["audit", "check-proof", proofFile, "--checkpoint", newCp, "--pubkey", key],
+      noStore,
+    );
     expect(check.stdout).toContain("ok: event 1 is in the log");
     expect(check.status).toBe(0);
 
@@ -165,14 +175,27 @@ describe("warden audit", () => {
     const consistencyFile = join(dir, "consistency.json");
     writeFileSync(consistencyFile, consistency.stdout);
     const checkC = cli(
-      ["audit", "check-proof", consistencyFile, "--checkpoint", oldCp, "--checkpoint", newCp, "--pubkey", key],
+      [
+        "audit",
+        "check-proof",
+        consistencyFile,
+        "--checkpoint",
+        oldCp,
+        "--checkpoint",
+        newCp,
+        "--pubkey",
+        key,
+      ],
       noStore,
     );
     expect(checkC.stdout).toContain("extends");
     expect(checkC.status).toBe(0);
 
     // A proof checked against a checkpoint it does not belong to fails.
-    const wrong = cli(["audit", "check-proof", proofFile, "--checkpoint", oldCp, "--pubkey", key], noStore);
+    const wrong = cli(
+      ["audit", "check-proof", proofFile, "--checkpoint", oldCp, "--pubkey", key],
+      noStore,
+    );
     expect(wrong.status).toBe(1);
   });
 
@@ -180,19 +203,28 @@ describe("warden audit", () => {
     const denies = events("--effect", "deny");
     expect(denies.length).toBeGreaterThan(0);
     expect(denies.every((e) => e.decision.effect === "deny")).toBe(true);
-    expect(events("--rule", "secrets-stay-home").every((e) => e.target.path.includes(".ssh"))).toBe(true);
+    expect(events("--rule", "secrets-stay-home").every((e) => e.target.path.includes(".ssh"))).toBe(
+      true,
+    );
     expect(events("--kind", "fs.read", "--since", "1h").length).toBeGreaterThan(0);
     expect(events("--since", "2099-01-01T00:00:00Z")).toHaveLength(0);
     expect(events("--text", "npm test")).toHaveLength(1);
 
     const table = cli(["audit", "search", "--effect", "ask"], env);
-    expect(table.stdout.split("\n")[0]).toMatch(/^SEQ\s+TIME\s+KIND\s+EFFECT\s+AGENT\s+RULE\s+TARGET$/);
+    expect(table.stdout.split("\n")[0]).toMatch(
+      /^SEQ\s+TIME\s+KIND\s+EFFECT\s+AGENT\s+RULE\s+TARGET$/,
+    );
 
     const exported = cli(["audit", "export", "--format", "jsonl"], env);
-    const lines = exported.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = exported.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((e) => e.seq)).toEqual(lines.map((_, i) => i));
     expect(cli(["audit", "export", "--format", "csv"], env).status).toBe(1);
-    expect(cli(["audit", "search", "--since", "yesterday-ish"], env).stderr).toContain("CLI_BAD_TIME");
+    expect(cli(["audit", "search", "--since", "yesterday-ish"], env).stderr).toContain(
+      "CLI_BAD_TIME",
+    );
   });
 
   it("tail -f prints events appended by another process", async () => {

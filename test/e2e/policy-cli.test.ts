@@ -148,7 +148,14 @@ describe("warden policy explain", () => {
   });
 
   it("applies principal flags: groups unlock role-bound rules", () => {
-    const args = ["policy", "explain", BUSINESS, "--json", "--mcp", "salesforce/update_opportunity"];
+    const args = [
+      "policy",
+      "explain",
+      BUSINESS,
+      "--json",
+      "--mcp",
+      "salesforce/update_opportunity",
+    ];
     expect(JSON.parse(cli(args, env).stdout).effect).toBe("ask");
     expect(JSON.parse(cli([...args, "--group", "sales"], env).stdout).effect).toBe("allow");
   });

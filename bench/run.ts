@@ -1,0 +1,13 @@
+/** `npm run bench`: every speed target of Warden, each printed beside its target. */
+import { auditBench } from "./audit.bench.js";
+import { policyBench } from "./policy.bench.js";
+import { missed } from "./report.js";
+
+process.stdout.write(`Warden benchmarks — node ${process.version}, medians of repeated runs\n\n`);
+policyBench();
+process.stdout.write("\n");
+await auditBench();
+const failures = missed();
+process.stdout.write(
+  `\n${failures.length === 0 ? "all targets met" : `${failures.length} target(s) missed: ${failures.map((f) => f.name).join("; ")}`}\n`,
+);

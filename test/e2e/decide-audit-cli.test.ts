@@ -1,8 +1,8 @@
 import { once } from "node:events";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cli, cliSpawn, tempDir } from "./cli.js";
+import { cli, cliSpawn, EXAMPLES, tempDir } from "./cli.js";
 
 let dir: string;
 let env: Record<string, string>;
@@ -95,24 +95,17 @@ describe("warden decide", () => {
   });
 
   it("denies an allowed request when the audit log cannot be written", () => {
-    const home = join(dir, "readonly-home");
-    cli(["init"], { ...env, WARDEN_HOME: home });
-    chmodSync(join(home, "audit.db"), 0o444);
-    chmodSync(home, 0o555);
-    try {
-      // Root ignores file modes; a home that is a file cannot be opened by anyone.
-      const blocked = join(dir, "not-a-dir");
-      writeFileSync(blocked, "");
-      const policy = join(home, "policy.yaml");
-      const r = cli(["decide", policy, "--json", "--exec", "git status"], {
-        ...env,
-        WARDEN_HOME: blocked,
-      });
-      expect(r.status).toBe(2);
-      expect(JSON.parse(r.stdout).reason).toContain("audit log unavailable");
-    } finally {
-      chmodSync(home, 0o755);
-    }
+    // A WARDEN_HOME that is a file cannot hold a log, even for root (who ignores file modes).
+    const blocked = join(dir, "not-a-dir");
+    writeFileSync(blocked, "");
+    const policy = join(EXAMPLES, "coding-agent.yaml");
+    const r = cli(["decide", policy, "--json", "--exec", "git status"], {
+      ...env,
+      WARDEN_HOME: blocked,
+    });
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout).reason).toContain("audit log unavailable");
+    expect(r.stderr).toContain("AUDIT_");
   });
 
   it("keeps secrets in MCP arguments out of the log file", () => {

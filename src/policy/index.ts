@@ -1,1 +1,10 @@
+export { type CompiledPolicy, compilePolicy, lintPolicy, loadPolicy } from "./compile.js";
+export { type Diagnostic, formatDiagnostic, PolicyError } from "./diagnostics.js";
+export type { Explanation, RuleExplanation } from "./engine.js";
+export {
+  type PolicyTestCase,
+  type PolicyTestReport,
+  runPolicyTests,
+} from "./policy-tests.js";
+export { parseRequest, type RequestFlags, requestFromFlags } from "./request.js";
 export * from "./types.js";

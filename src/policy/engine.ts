@@ -1,0 +1,219 @@
+import { requestProblem } from "./request-shape.js";
+import type { Role } from "./roles.js";
+import type { CompiledRule, DecisionEnv, KindIndex, PatternEntry } from "./rule.js";
+import {
+  type Decision,
+  EFFECT_STRENGTH,
+  type Effect,
+  type Kind,
+  type PolicyIdentity,
+  type Request,
+} from "./types.js";
+
+/** One matched rule in an explanation: the pattern that matched and why. */
+export interface RuleExplanation {
+  id: string;
+  effect: Effect;
+  pattern: string | null;
+  why: string;
+}
+
+export interface Explanation {
+  decision: Decision;
+  request: Request;
+  matched: RuleExplanation[];
+  notes: string[];
+}
+
+/** The per-rule outcome of one decision. */
+interface RuleHit {
+  rule: CompiledRule;
+  effect: Effect;
+  pattern: string;
+  via: string;
+  /** Set when the condition failed and the rule was held to match (fail closed). */
+  conditionError: string | null;
+}
+
+const PAST: Record<Effect, string> = { allow: "allowed", ask: "needs approval", deny: "denied" };
+
+/**
+ * Decides requests against compiled rules. Effects combine deny > ask > allow whatever the
+ * order of the rules; the rule named in the decision is the first rule, in file order, that
+ * carries the winning effect. Never throws: anything unexpected is a deny (fail closed).
+ */
+export class Engine {
+  constructor(
+    private readonly identity: PolicyIdentity,
+    private readonly defaults: Readonly<Record<Kind, Effect>>,
+    private readonly indices: Readonly<Record<Kind, KindIndex>>,
+    private readonly roles: ReadonlyMap<string, Role>,
+  ) {}
+
+  decide(request: Request): Decision {
+    return this.run(request, null);
+  }
+
+  explain(request: Request): Explanation {
+    const trace: Explanation = {
+      decision: null as unknown as Decision,
+      request,
+      matched: [],
+      notes: [],
+    };
+    trace.decision = this.run(request, trace);
+    return trace;
+  }
+
+  private deny(reason: string): Decision {
+    return { effect: "deny", rule: null, matched: [], reason, policy: this.identity };
+  }
+
+  private run(request: Request, trace: Explanation | null): Decision {
+    try {
+      const problem = requestProblem(request);
+      if (problem !== null) {
+        trace?.notes.push(`malformed request: ${problem}`);
+        return this.deny(`malformed request: ${problem}`);
+      }
+      return this.evaluate(request, trace);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      trace?.notes.push(`internal error: ${message}`);
+      return this.deny(`policy evaluation failed, denied to be safe: ${message}`);
+    }
+  }
+
+  private evaluate(request: Request, trace: Explanation | null): Decision {
+    const index = this.indices[request.kind];
+    const env: DecisionEnv = {
+      notes: trace === null ? null : trace.notes,
+      reasonNote: null,
+      floorAsk: false,
+    };
+    const candidates: { entry: PatternEntry; via: string }[] = [];
+    const refusal = index.match(request, (entry, via) => candidates.push({ entry, via }), env);
+    if (refusal !== undefined) {
+      trace?.notes.push(refusal.refused);
+      return this.deny(refusal.refused);
+    }
+
+    const hits: RuleHit[] = [];
+    const conditions = new Map<CompiledRule, boolean | { error: string }>();
+    for (const { entry, via } of candidates) {
+      const rule = entry.rule;
+      const existing = hits.find((h) => h.rule === rule);
+      if (
+        existing !== undefined &&
+        EFFECT_STRENGTH[existing.effect] >= EFFECT_STRENGTH[entry.effect]
+      ) {
+        continue;
+      }
+      if (rule.roles !== null && !this.inRoles(request, rule.roles)) {
+        trace?.notes.push(
+          `rule ${rule.id}: pattern \`${entry.pattern}\` matched but the principal is in none of its roles (${rule.roles.join(", ")})`,
+        );
+        continue;
+      }
+      let conditionError: string | null = null;
+      if (rule.condition !== null) {
+        let outcome = conditions.get(rule);
+        if (outcome === undefined) {
+          outcome = rule.condition.evaluate(request);
+          conditions.set(rule, outcome);
+        }
+        if (outcome === false) {
+          trace?.notes.push(
+            `rule ${rule.id}: pattern \`${entry.pattern}\` matched but when: is false`,
+          );
+          continue;
+        }
+        if (outcome !== true) {
+          if (entry.effect === "allow") {
+            trace?.notes.push(
+              `condition of rule ${rule.id} failed: ${outcome.error}; treated as not matching for allow`,
+            );
+            continue;
+          }
+          conditionError = outcome.error;
+        }
+      }
+      const hit: RuleHit = {
+        rule,
+        effect: entry.effect,
+        pattern: entry.pattern,
+        via,
+        conditionError,
+      };
+      if (existing === undefined) hits.push(hit);
+      else hits[hits.indexOf(existing)] = hit;
+    }
+
+    if (hits.length === 0) return this.byDefault(request, env, trace);
+
+    hits.sort((a, b) => a.rule.order - b.rule.order);
+    let winner = hits[0]!;
+    for (const h of hits)
+      if (EFFECT_STRENGTH[h.effect] > EFFECT_STRENGTH[winner.effect]) winner = h;
+    const decision: Decision = {
+      effect: winner.effect,
+      rule: winner.rule.id,
+      matched: hits.map((h) => h.rule.id),
+      reason: this.reasonFor(winner, hits, env),
+      policy: this.identity,
+    };
+    if (trace !== null) {
+      const subject = index.describe(request, env);
+      for (const h of hits) trace.matched.push(explainHit(h, subject));
+    }
+    return decision;
+  }
+
+  private byDefault(request: Request, env: DecisionEnv, trace: Explanation | null): Decision {
+    let effect = this.defaults[request.kind];
+    let reason = `no rule matched; the default for ${request.kind} is ${effect}`;
+    if (env.floorAsk && effect === "allow") {
+      effect = "ask";
+      reason = `${reason}, raised to ask`;
+    }
+    if (env.reasonNote !== null) reason = `${reason}; ${env.reasonNote}`;
+    trace?.notes.push(reason);
+    return { effect, rule: null, matched: [], reason, policy: this.identity };
+  }
+
+  private reasonFor(winner: RuleHit, hits: RuleHit[], env: DecisionEnv): string {
+    let reason =
+      winner.rule.reason ??
+      `${PAST[winner.effect]} by rule ${winner.rule.id} (pattern \`${winner.pattern}\`)`;
+    for (const h of hits) {
+      if (h.conditionError !== null && h.effect === winner.effect) {
+        reason = `${reason} (condition of rule ${h.rule.id} failed: ${h.conditionError}; treated as matching for ${h.effect})`;
+      }
+    }
+    if (env.reasonNote !== null) reason = `${reason}; ${env.reasonNote}`;
+    return reason;
+  }
+
+  private inRoles(request: Request, names: readonly string[]): boolean {
+    for (const name of names) {
+      if (this.roles.get(name)?.includes(request.principal) === true) return true;
+    }
+    return false;
+  }
+}
+
+function explainHit(h: RuleHit, subject: string): RuleExplanation {
+  let when = "no when";
+  if (h.rule.condition !== null) {
+    when =
+      h.conditionError === null
+        ? "when: true"
+        : `when: failed (${h.conditionError}), treated as matching for ${h.effect}`;
+  }
+  return {
+    id: h.rule.id,
+    effect: h.effect,
+    pattern: h.pattern,
+    why: `pattern \`${h.pattern}\` matched ${subject}${h.via}; ${when}`,
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Globs over flat strings (argv tokens, host names, MCP and credential names): `*` any run of
+ * characters, `?` one character, `[...]` a class, `\` escapes. No path semantics, so `*` also
+ * matches `/` and `.`. Literal patterns skip the RegExp entirely.
+ */
+export interface FlatGlob {
+  readonly source: string;
+  /** The pattern's text when it has no wildcard, else null. */
+  readonly literal: string | null;
+  /** The literal text before the first wildcard. */
+  readonly prefix: string;
+  test(value: string): boolean;
+}
+
+export class GlobSyntaxError extends Error {
+  override readonly name = "GlobSyntaxError";
+}
+
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
+
+export function compileFlatGlob(source: string, options?: { ignoreCase?: boolean }): FlatGlob {
+  let re = "";
+  let literalText = "";
+  let prefix: string | null = null;
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i]!;
+    if (c === "\\") {
+      const next = source[i + 1];
+      if (next === undefined) throw new GlobSyntaxError("dangling backslash");
+      re += next.replace(REGEX_SPECIAL, "\\$&");
+      literalText += next;
+      i += 2;
+      continue;
+    }
+    if (c === "*" || c === "?" || c === "[") {
+      prefix ??= literalText;
+      if (c === "*") {
+        while (source[i + 1] === "*") i++;
+        re += "[^]*";
+        i++;
+      } else if (c === "?") {
+        re += "[^]";
+        i++;
+      } else {
+        const close = source.indexOf("]", i + 2);
+        if (close < 0) throw new GlobSyntaxError(`unclosed \`[\` at offset ${i}`);
+        let body = source.slice(i + 1, close);
+        if (body.startsWith("!")) body = `^${body.slice(1)}`;
+        re += `[${body.replace(/\\(?!\])/g, "\\\\")}]`;
+        i = close + 1;
+      }
+      continue;
+    }
+    re += c.replace(REGEX_SPECIAL, "\\$&");
+    literalText += c;
+    i++;
+  }
+  const ignoreCase = options?.ignoreCase === true;
+  if (prefix === null) {
+    const literal = ignoreCase ? literalText.toLowerCase() : literalText;
+    return {
+      source,
+      literal,
+      prefix: literal,
+      test: ignoreCase ? (v) => v.toLowerCase() === literal : (v) => v === literal,
+    };
+  }
+  let regex: RegExp;
+  try {
+    regex = new RegExp(`^${re}$`, ignoreCase ? "si" : "s");
+  } catch (error) {
+    throw new GlobSyntaxError((error as Error).message);
+  }
+  return { source, literal: null, prefix, test: (v) => regex.test(v) };
+}

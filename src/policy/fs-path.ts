@@ -1,0 +1,89 @@
+import { realpathSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import type { RequestContext } from "./types.js";
+
+/**
+ * Path normalisation for fs requests: `~` expansion, resolution against a base directory, `.`,
+ * `..` and duplicate slashes, and symlink resolution (the longest existing prefix when the path
+ * does not exist yet, as for a file about to be written).
+ */
+
+export interface NormalisedPath {
+  /** Absolute, `.`/`..`-free path as written (symlinks not followed). */
+  readonly lexical: string;
+  /** The same path with symlinks resolved: what the kernel would touch. */
+  readonly real: string;
+}
+
+export function homeOf(context: RequestContext | undefined): string {
+  const home = context?.home;
+  return typeof home === "string" && home.startsWith("/") ? resolve(home) : homedir();
+}
+
+export function workspaceOf(context: RequestContext | undefined): string | null {
+  const ws = context?.workspace;
+  return typeof ws === "string" && ws.startsWith("/") ? resolve(ws) : null;
+}
+
+/** `~` and `~/x` only; `~user` is left alone (no user database lookups on the hot path). */
+export function expandHome(path: string, home: string): string {
+  if (path === "~") return home;
+  if (path.startsWith("~/")) return home + path.slice(1);
+  return path;
+}
+
+/** Base directory for a relative path: context.cwd, else the workspace. */
+export function baseOf(context: RequestContext | undefined): string | null {
+  const cwd = context?.cwd;
+  if (typeof cwd === "string" && cwd.startsWith("/")) return resolve(cwd);
+  return workspaceOf(context);
+}
+
+/** realpath, falling back to the longest existing ancestor for paths that do not exist. */
+export function realPath(absolute: string): string {
+  try {
+    return realpathSync.native(absolute);
+  } catch {
+    const parent = dirname(absolute);
+    if (parent === absolute) return absolute;
+    const rest = absolute.slice(parent.length);
+    return join(realPath(parent), rest);
+  }
+}
+
+/** Bounded memo for directories that recur in every request (home, workspace). */
+const rootCache = new Map<string, string>();
+export function realRoot(path: string): string {
+  let real = rootCache.get(path);
+  if (real === undefined) {
+    real = realPath(path);
+    if (rootCache.size >= 256) rootCache.clear();
+    rootCache.set(path, real);
+  }
+  return real;
+}
+
+/** Normalises a request path, or returns the reason it cannot be judged. */
+export function normalisePath(
+  raw: string,
+  home: string,
+  base: string | null,
+): NormalisedPath | string {
+  if (raw.length === 0) return "empty path";
+  if (raw.includes("\0")) return "path contains a NUL byte";
+  const expanded = expandHome(raw, home);
+  let absolute: string;
+  if (expanded.startsWith("/")) absolute = expanded;
+  else if (base !== null) absolute = `${base}/${expanded}`;
+  else return `relative path \`${raw}\` cannot be resolved: the request has no cwd or workspace`;
+  // realpath on the unnormalised path so `link/..` follows the link first, as the kernel does.
+  const lexical = resolve(absolute);
+  let real: string;
+  try {
+    real = realpathSync.native(absolute);
+  } catch {
+    real = realPath(lexical);
+  }
+  return { lexical, real };
+}

@@ -39,8 +39,9 @@ const PAST: Record<Effect, string> = { allow: "allowed", ask: "needs approval", 
 
 /**
  * Decides requests against compiled rules. Effects combine deny > ask > allow whatever the
- * order of the rules; the rule named in the decision is the first rule, in file order, that
- * carries the winning effect. Never throws: anything unexpected is a deny (fail closed).
+ * order of the rules; among the rules carrying the winning effect, the decision names the one
+ * with the most specific matching pattern (see moreSpecific), so it is order-independent too.
+ * `matched` lists rules in file order. Never throws: anything unexpected is a deny (fail closed).
  */
 export class Engine {
   constructor(
@@ -153,8 +154,10 @@ export class Engine {
 
     hits.sort((a, b) => a.rule.order - b.rule.order);
     let winner = hits[0]!;
-    for (const h of hits)
-      if (EFFECT_STRENGTH[h.effect] > EFFECT_STRENGTH[winner.effect]) winner = h;
+    for (const h of hits) {
+      const stronger = EFFECT_STRENGTH[h.effect] - EFFECT_STRENGTH[winner.effect];
+      if (stronger > 0 || (stronger === 0 && moreSpecific(h, winner))) winner = h;
+    }
     const decision: Decision = {
       effect: winner.effect,
       rule: winner.rule.id,
@@ -200,6 +203,20 @@ export class Engine {
     }
     return false;
   }
+}
+
+const WILDCARD = /[*?[]/;
+
+/**
+ * Which of two hits with the same effect the decision names, independent of rule order: a
+ * wildcard-free pattern before a glob, then the longer pattern, then the smaller rule id.
+ */
+function moreSpecific(a: RuleHit, b: RuleHit): boolean {
+  const wa = WILDCARD.test(a.pattern);
+  const wb = WILDCARD.test(b.pattern);
+  if (wa !== wb) return wb;
+  if (a.pattern.length !== b.pattern.length) return a.pattern.length > b.pattern.length;
+  return a.rule.id < b.rule.id;
 }
 
 function explainHit(h: RuleHit, subject: string): RuleExplanation {

@@ -1,4 +1,4 @@
-import { realpathSync } from "node:fs";
+import { lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { RequestContext } from "./types.js";
@@ -40,15 +40,28 @@ export function baseOf(context: RequestContext | undefined): string | null {
   return workspaceOf(context);
 }
 
-/** realpath, falling back to the longest existing ancestor for paths that do not exist. */
-export function realPath(absolute: string): string {
+/**
+ * realpath, falling back to the longest existing ancestor for paths that do not exist. A dangling
+ * symlink is still followed (writing through it creates its target), up to a loop limit.
+ */
+export function realPath(absolute: string, depth = 0): string {
   try {
     return realpathSync.native(absolute);
   } catch {
     const parent = dirname(absolute);
     if (parent === absolute) return absolute;
-    const rest = absolute.slice(parent.length);
-    return join(realPath(parent), rest);
+    const realParent = realPath(parent, depth);
+    const here = join(realParent, absolute.slice(parent.length));
+    if (depth < 40) {
+      try {
+        if (lstatSync(here).isSymbolicLink()) {
+          return realPath(resolve(realParent, readlinkSync(here)), depth + 1);
+        }
+      } catch {
+        // Does not exist at all: the lexical remainder stands.
+      }
+    }
+    return here;
   }
 }
 

@@ -1,0 +1,343 @@
+import { closeSync, existsSync, openSync } from "node:fs";
+import Database from "better-sqlite3";
+import { type AuditCode, AuditError } from "./errors.js";
+import type { EventColumns } from "./event.js";
+import type { SubtreeSource } from "./merkle.js";
+
+/**
+ * The SQLite store: events as canonical JSON beside indexed copies of the fields search uses,
+ * the hashes of complete Merkle subtrees (`nodes`, maintained on append, like tlog tiles) so
+ * proofs take O(log n) lookups, and signed checkpoints. Nothing here is trusted by `verify`,
+ * which recomputes everything from `events.body`.
+ */
+
+const SCHEMA_VERSION = "1";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  pep TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  user TEXT,
+  effect TEXT,
+  rule TEXT,
+  leaf_hash BLOB NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind);
+CREATE INDEX IF NOT EXISTS events_pep ON events (pep);
+CREATE INDEX IF NOT EXISTS events_agent ON events (agent);
+CREATE INDEX IF NOT EXISTS events_user ON events (user) WHERE user IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_effect ON events (effect) WHERE effect IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_rule ON events (rule) WHERE rule IS NOT NULL;
+CREATE TABLE IF NOT EXISTS nodes (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  id INTEGER PRIMARY KEY,
+  size INTEGER NOT NULL,
+  root_hash BLOB NOT NULL,
+  created INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checkpoints_size ON checkpoints (size);
+`;
+
+export interface EventRow {
+  seq: number;
+  time: number;
+  kind: string;
+  pep: string;
+  agent: string;
+  user: string | null;
+  effect: string | null;
+  rule: string | null;
+  leaf_hash: Buffer;
+  body: string;
+}
+
+export interface CheckpointRow {
+  id: number;
+  size: number;
+  note: string;
+}
+
+export interface EventFilter {
+  kind?: string;
+  effect?: string;
+  agent?: string;
+  user?: string;
+  rule?: string;
+  pep?: string;
+  sinceMs?: number;
+  untilMs?: number;
+  text?: string;
+  afterSeq?: number;
+  order: "asc" | "desc";
+  limit: number;
+}
+
+export interface StoreOptions {
+  readonly?: boolean;
+  /** Cap on the database size; appends beyond it fail with AUDIT_STORE_FULL. */
+  maxBytes?: number;
+}
+
+export class AuditStore implements SubtreeSource {
+  readonly db: Database.Database;
+  private readonly stmts: ReturnType<typeof prepareStatements>;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmts = prepareStatements(db);
+  }
+
+  static open(path: string, options: StoreOptions = {}): AuditStore {
+    const readonly = options.readonly ?? false;
+    if (readonly && !existsSync(path)) {
+      throw new AuditError("AUDIT_NO_LOG", `no audit log at ${path}`);
+    }
+    return guard("AUDIT_STORE_WRITE", `cannot open the audit log ${path}`, () => {
+      // Create the file ourselves so it is private from the start (SQLite uses the umask).
+      if (!readonly) closeSync(openSync(path, "a", 0o600));
+      const db = new Database(path, { readonly, fileMustExist: readonly });
+      try {
+        db.pragma("busy_timeout = 10000");
+        if (!readonly) {
+          db.pragma("journal_mode = WAL");
+          // FULL: the WAL is fsynced at every commit, so a resolved append survives power loss.
+          db.pragma("synchronous = FULL");
+          db.exec(SCHEMA);
+          db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(
+            SCHEMA_VERSION,
+          );
+        }
+        const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").pluck().get();
+        if (version !== SCHEMA_VERSION) {
+          throw new AuditError("AUDIT_STORE_VERSION", `unsupported audit store schema ${version}`);
+        }
+        if (options.maxBytes !== undefined) {
+          const pageSize = db.pragma("page_size", { simple: true }) as number;
+          db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
+        }
+        return new AuditStore(db);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Runs `fn` in a write transaction taken up front (BEGIN IMMEDIATE), mapping SQLite errors. */
+  write<T>(what: string, fn: () => T): T {
+    return guard("AUDIT_STORE_WRITE", what, () => this.db.transaction(fn).immediate());
+  }
+
+  /** Runs `fn` in a read transaction: one consistent snapshot even while others write. */
+  read<T>(fn: () => T): T {
+    return guard("AUDIT_STORE_IO", "cannot read the audit log", () => this.db.transaction(fn)());
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.stmts.getMeta.get(key) as string | undefined;
+  }
+
+  /** Sets `key` unless it is already set; returns the stored value. */
+  initMeta(key: string, value: string): string {
+    this.stmts.initMeta.run(key, value);
+    return this.getMeta(key) ?? value;
+  }
+
+  /** The number of events: one past the highest seq. */
+  count(): number {
+    const last = this.stmts.lastSeq.get() as number | null | undefined;
+    return last === null || last === undefined ? 0 : last + 1;
+  }
+
+  insertEvent(seq: number, columns: EventColumns, leafHash: Buffer, body: string): void {
+    const c = columns;
+    this.stmts.insertEvent.run(
+      seq,
+      c.timeMs,
+      c.kind,
+      c.pep,
+      c.agent,
+      c.user,
+      c.effect,
+      c.rule,
+      leafHash,
+      body,
+    );
+  }
+
+  insertNode(level: number, index: number, hash: Buffer): void {
+    this.stmts.insertNode.run(level, index, hash);
+  }
+
+  subtree(level: number, index: number): Buffer {
+    const hash = (
+      level === 0 ? this.stmts.leafHash.get(index) : this.stmts.node.get(level, index)
+    ) as Buffer | undefined;
+    if (!hash) {
+      throw new AuditError(
+        "AUDIT_STORE_CORRUPT",
+        `the audit log has no hash for subtree ${level}/${index}`,
+        { hint: "run `warden audit verify` to find what was removed" },
+      );
+    }
+    return hash;
+  }
+
+  insertCheckpoint(size: number, root: Buffer, note: string): void {
+    this.stmts.insertCheckpoint.run(size, root, Date.now(), note);
+  }
+
+  latestCheckpoint(): CheckpointRow | undefined {
+    return this.stmts.latestCheckpoint.get() as CheckpointRow | undefined;
+  }
+
+  latestCheckpointTime(): number | undefined {
+    return this.stmts.latestCheckpointTime.get() as number | undefined;
+  }
+
+  checkpoints(): CheckpointRow[] {
+    return this.stmts.checkpoints.all() as CheckpointRow[];
+  }
+
+  eventsFrom(fromSeq: number, limit: number): EventRow[] {
+    return this.stmts.eventsFrom.all(fromSeq, limit) as EventRow[];
+  }
+
+  /** Every event row in seq order (holds the connection until the iterator finishes). */
+  iterateEvents(): IterableIterator<EventRow> {
+    return this.stmts.allEvents.iterate() as IterableIterator<EventRow>;
+  }
+
+  /** Every stored node of one level, in index order. */
+  iterateNodes(level: number): IterableIterator<{ idx: number; hash: Buffer }> {
+    return this.db
+      .prepare("SELECT idx, hash FROM nodes WHERE level = ? ORDER BY idx")
+      .iterate(level) as IterableIterator<{ idx: number; hash: Buffer }>;
+  }
+
+  maxNodeLevel(): number {
+    return (this.db.prepare("SELECT max(level) FROM nodes").pluck().get() as number | null) ?? 0;
+  }
+
+  search(filter: EventFilter): EventRow[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const equal = (column: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      params.push(value);
+    };
+    equal("kind", filter.kind);
+    equal("effect", filter.effect);
+    equal("agent", filter.agent);
+    equal("user", filter.user);
+    equal("rule", filter.rule);
+    equal("pep", filter.pep);
+    if (filter.sinceMs !== undefined) {
+      where.push("time >= ?");
+      params.push(filter.sinceMs);
+    }
+    if (filter.untilMs !== undefined) {
+      where.push("time < ?");
+      params.push(filter.untilMs);
+    }
+    if (filter.text !== undefined && filter.text.length > 0) {
+      // Substring of the event JSON; LIKE folds ASCII case. Escape LIKE's own wildcards.
+      where.push("body LIKE ? ESCAPE '\\'");
+      params.push(`%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    if (filter.afterSeq !== undefined) {
+      where.push(filter.order === "asc" ? "seq > ?" : "seq < ?");
+      params.push(filter.afterSeq);
+    }
+    const sql =
+      `SELECT * FROM events${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""}` +
+      ` ORDER BY seq ${filter.order === "asc" ? "ASC" : "DESC"} LIMIT ?`;
+    params.push(filter.limit);
+    return guard("AUDIT_STORE_IO", "cannot search the audit log", () =>
+      this.db.prepare(sql).all(...params),
+    ) as EventRow[];
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    getMeta: db.prepare("SELECT value FROM meta WHERE key = ?").pluck(),
+    initMeta: db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)"),
+    lastSeq: db.prepare("SELECT max(seq) FROM events").pluck(),
+    insertEvent: db.prepare(
+      "INSERT INTO events (seq, time, kind, pep, agent, user, effect, rule, leaf_hash, body)" +
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    insertNode: db.prepare("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"),
+    leafHash: db.prepare("SELECT leaf_hash FROM events WHERE seq = ?").pluck(),
+    node: db.prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?").pluck(),
+    insertCheckpoint: db.prepare(
+      "INSERT INTO checkpoints (size, root_hash, created, note) VALUES (?, ?, ?, ?)",
+    ),
+    latestCheckpoint: db.prepare(
+      "SELECT id, size, note FROM checkpoints ORDER BY size DESC, id DESC LIMIT 1",
+    ),
+    latestCheckpointTime: db.prepare("SELECT max(created) FROM checkpoints").pluck(),
+    checkpoints: db.prepare("SELECT id, size, note FROM checkpoints ORDER BY size, id"),
+    eventsFrom: db.prepare("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?"),
+    allEvents: db.prepare("SELECT * FROM events ORDER BY seq"),
+  };
+}
+
+/** SQLite result codes, mapped to the audit codes callers branch on. */
+export function storeErrorCode(error: unknown, fallback: AuditCode): AuditCode {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return fallback;
+  if (code.startsWith("SQLITE_FULL")) return "AUDIT_STORE_FULL";
+  if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_PERM")) {
+    return "AUDIT_STORE_READONLY";
+  }
+  if (code.startsWith("SQLITE_CORRUPT") || code.startsWith("SQLITE_NOTADB")) {
+    return "AUDIT_STORE_CORRUPT";
+  }
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "AUDIT_STORE_BUSY";
+  if (code.startsWith("SQLITE_IOERR") || code.startsWith("SQLITE_CANTOPEN")) {
+    return "AUDIT_STORE_IO";
+  }
+  if (code === "ENOSPC") return "AUDIT_STORE_FULL";
+  if (code === "EACCES" || code === "EROFS" || code === "EPERM") return "AUDIT_STORE_READONLY";
+  return fallback;
+}
+
+function guard<T>(fallback: AuditCode, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof AuditError) throw error;
+    const code = storeErrorCode(error, fallback);
+    const why = error instanceof Error ? error.message : String(error);
+    throw new AuditError(code, `${what}: ${why}`, { cause: error, hint: HINTS[code] });
+  }
+}
+
+const HINTS: Partial<Record<AuditCode, string>> = {
+  AUDIT_STORE_FULL: "free disk space (or raise the log's size cap); no event was recorded",
+  AUDIT_STORE_READONLY: "the audit database or its directory is not writable by this user",
+  AUDIT_STORE_CORRUPT: "the audit database is damaged; keep a copy and run `warden audit verify`",
+  AUDIT_STORE_BUSY: "another process holds the audit log's write lock",
+};

@@ -1,0 +1,350 @@
+import { describeCheckpoint, openCheckpoint } from "./checkpoint.js";
+import { AuditError } from "./errors.js";
+import type { AuditEvent } from "./event.js";
+import { Frontier, hashLeaf } from "./merkle.js";
+import type { NoteVerifier } from "./note.js";
+import type { AuditStore, EventRow } from "./store.js";
+
+export type VerifyProblem = { code: string; seq?: number; message: string };
+
+export interface VerifyResult {
+  ok: boolean;
+  events: number;
+  /** Checkpoints whose signature verified (stored and supplied). */
+  checkpoints: number;
+  /** Events after the last checkpoint that matched: not yet protected by a signature. */
+  uncovered: number;
+  /** Problems, first bad entry first. */
+  problems: VerifyProblem[];
+  /** Base64 root hash recomputed from the event bytes. */
+  rootHash: string;
+  ms: number;
+}
+
+export interface VerifyInput {
+  verifier: NoteVerifier;
+  /** Checkpoint notes from outside the store (an auditor's copies, a witness's). */
+  external: readonly string[];
+  /** Problems already found with the log's keys. */
+  keyProblems: readonly VerifyProblem[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A tree head the log must match: a checkpoint whose signature verified. */
+interface Claim {
+  size: number;
+  root: Buffer;
+  source: string;
+  external: boolean;
+  matched?: boolean;
+}
+
+const MAX_PER_CODE = 10;
+const PROGRESS_EVERY = 65_536;
+
+/**
+ * Verifies the whole log without trusting anything derived: each leaf hash is recomputed from
+ * the stored canonical bytes, the tree from the leaf hashes, and the root at every signed
+ * checkpoint's size is compared with the signed root. Stored leaf and node hashes are only
+ * checked against the recomputation, to name the first damaged entry.
+ *
+ * What each finding means:
+ * - EVENT_TAMPERED: the bytes no longer hash to the leaf hash stored when they were appended.
+ * - SEQ_GAP / SEQ_MISMATCH: rows deleted, inserted or reordered.
+ * - ROOT_MISMATCH: the events differ from what a signed checkpoint committed to — this is what
+ *   catches an attacker who rewrites an event and recomputes every stored hash. The named seq is
+ *   the start of the smallest range the signatures still vouch for up to.
+ * - TRUNCATED: a checkpoint covers events that are no longer there.
+ * - BAD_SIGNATURE / ORIGIN_MISMATCH / BAD_CHECKPOINT: a checkpoint that does not verify.
+ */
+export function verifyStore(store: AuditStore, input: VerifyInput): VerifyResult {
+  const started = performance.now();
+  const problems = new ProblemList();
+  for (const p of input.keyProblems) problems.add(p);
+
+  return store.read(() => {
+    const claims: Claim[] = [];
+    const rejected: Array<{ size: number | undefined; problem: VerifyProblem }> = [];
+    const consider = (note: string, source: string, external: boolean) => {
+      try {
+        const body = openCheckpoint(note, input.verifier);
+        claims.push({ size: body.size, root: body.root, source, external });
+      } catch (error) {
+        if (!(error instanceof AuditError)) throw error;
+        let size: number | undefined;
+        try {
+          size = describeCheckpoint(note).size;
+        } catch {
+          size = undefined;
+        }
+        rejected.push({
+          size,
+          problem: { code: error.code, message: `${source}: ${error.message}` },
+        });
+      }
+    };
+    for (const row of store.checkpoints())
+      consider(row.note, `checkpoint #${row.id} (size ${row.size})`, false);
+    for (const [i, note] of input.external.entries()) {
+      consider(note, `supplied checkpoint ${i + 1}`, true);
+    }
+    const bySize = new Map<number, Claim[]>();
+    for (const claim of claims) bySize.set(claim.size, [...(bySize.get(claim.size) ?? []), claim]);
+
+    const total = store.count();
+    const frontier = new Frontier();
+    const nodes = new NodeChecker(store, problems);
+    let lastGood = 0; // largest size at which every signed checkpoint matched
+    let expected = 0;
+    // The first event found damaged on its own (bytes, seq): a more precise name for the first
+    // bad entry than a checkpoint's range.
+    let firstDamaged: number | undefined;
+    const damaged = (problem: VerifyProblem & { seq: number }) => {
+      problems.add(problem);
+      firstDamaged ??= problem.seq;
+      nodes.stop(); // nodes above a damaged leaf differ as a consequence; do not blame them
+    };
+    const checkClaims = () => {
+      const atSize = bySize.get(frontier.size);
+      if (!atSize) return;
+      const root = frontier.root();
+      let allMatch = true;
+      for (const claim of atSize) {
+        claim.matched = claim.root.equals(root);
+        if (claim.matched) continue;
+        allMatch = false;
+        problems.add({
+          code: "AUDIT_ROOT_MISMATCH",
+          seq: firstDamaged !== undefined && firstDamaged >= lastGood ? firstDamaged : lastGood,
+          message:
+            `${claim.source}: events ${lastGood}..${claim.size - 1} do not match the signed root ` +
+            `(signed ${claim.root.toString("base64")}, recomputed ${root.toString("base64")})`,
+        });
+      }
+      if (allMatch) lastGood = frontier.size;
+    };
+    checkClaims(); // a checkpoint of the empty tree
+
+    try {
+      for (const row of store.iterateEvents()) {
+        if (row.seq !== expected) {
+          damaged({
+            code: "AUDIT_SEQ_GAP",
+            seq: expected,
+            message:
+              row.seq - expected === 1
+                ? `event ${expected} is missing`
+                : `events ${expected}..${row.seq - 1} are missing`,
+          });
+          expected = row.seq;
+        }
+        const leaf = hashLeaf(Buffer.from(row.body, "utf8"));
+        if (!leaf.equals(row.leaf_hash)) {
+          damaged({
+            code: "AUDIT_EVENT_TAMPERED",
+            seq: row.seq,
+            message: `event ${row.seq} was modified: its bytes no longer hash to its leaf hash`,
+          });
+        }
+        checkEventBody(row, problems, damaged);
+        frontier.push(leaf, nodes.check);
+        expected++;
+        checkClaims();
+        if (input.onProgress && frontier.size % PROGRESS_EVERY === 0) {
+          input.onProgress(frontier.size, total);
+        }
+      }
+      nodes.checkNoneLeft(frontier.size);
+    } finally {
+      nodes.close();
+    }
+    input.onProgress?.(frontier.size, total);
+
+    const count = frontier.size;
+    for (const claim of claims) {
+      if (claim.size > count) {
+        problems.add({
+          code: "AUDIT_TRUNCATED",
+          seq: count,
+          message: `${claim.source}: the log was truncated: the checkpoint covers ${claim.size} events, the log has ${count}`,
+        });
+      } else if (claim.external && claim.matched === false) {
+        // The log's own checkpoints agreeing with a log that an outside copy contradicts means
+        // the log was rewritten and re-signed with the log's own key.
+        const forged = claims.find((c) => !c.external && c.matched && c.size >= claim.size);
+        if (forged) {
+          problems.add({
+            code: "AUDIT_KEY_MISMATCH",
+            seq: lastGoodBefore(claims, claim.size),
+            message: `${forged.source} verifies but contradicts ${claim.source}: the log was re-signed with its own key; treat that key as compromised`,
+          });
+        }
+      }
+    }
+    for (const { size, problem } of rejected) {
+      problems.add({
+        ...problem,
+        seq: size === undefined ? undefined : lastGoodBefore(claims, size),
+      });
+    }
+
+    const list = problems.list();
+    return {
+      ok: list.length === 0,
+      events: count,
+      checkpoints: claims.length,
+      uncovered: count - lastGood,
+      problems: list,
+      rootHash: frontier.root().toString("base64"),
+      ms: performance.now() - started,
+    };
+  });
+}
+
+/** The largest size below `size` at which a signed checkpoint matched the log (0 if none). */
+function lastGoodBefore(claims: readonly Claim[], size: number): number {
+  let best = 0;
+  for (const c of claims) if (c.matched && c.size < size && c.size > best) best = c.size;
+  return best;
+}
+
+/** The body must be an event at its own seq, and the search columns must be copies of it. */
+function checkEventBody(
+  row: EventRow,
+  problems: ProblemList,
+  damaged: (problem: VerifyProblem & { seq: number }) => void,
+): void {
+  let event: AuditEvent;
+  try {
+    event = JSON.parse(row.body) as AuditEvent;
+  } catch {
+    damaged({
+      code: "AUDIT_EVENT_MALFORMED",
+      seq: row.seq,
+      message: `event ${row.seq} is not JSON`,
+    });
+    return;
+  }
+  if (event === null || typeof event !== "object" || event.v !== 1) {
+    damaged({
+      code: "AUDIT_EVENT_MALFORMED",
+      seq: row.seq,
+      message: `event ${row.seq} is not a v1 event`,
+    });
+    return;
+  }
+  if (event.seq !== row.seq) {
+    const claimed = typeof event.seq === "number" ? event.seq : row.seq;
+    damaged({
+      code: "AUDIT_SEQ_MISMATCH",
+      seq: Math.min(row.seq, claimed),
+      message: `the event stored at ${row.seq} says it is event ${String(event.seq)}: events were inserted, deleted or reordered`,
+    });
+  }
+  const decision = event.decision;
+  const columnsMatch =
+    row.time === Date.parse(event.time) &&
+    row.kind === event.kind &&
+    row.pep === event.pep &&
+    row.agent === event.principal?.agent &&
+    row.user === (event.principal?.user ?? null) &&
+    row.effect === (decision?.effect ?? null) &&
+    row.rule === (decision?.rule ?? null);
+  if (!columnsMatch) {
+    problems.add({
+      code: "AUDIT_INDEX_TAMPERED",
+      seq: row.seq,
+      message: `the search columns of event ${row.seq} differ from the event: searches would mislead`,
+    });
+  }
+}
+
+/**
+ * Walks the stored `nodes` table level by level, in step with the recomputation, so that a
+ * damaged node table (which proofs are served from) is reported. One cursor per level.
+ */
+class NodeChecker {
+  private readonly cursors = new Map<number, Iterator<{ idx: number; hash: Buffer }>>();
+  private failed = false;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly problems: ProblemList,
+  ) {}
+
+  stop(): void {
+    this.failed = true;
+  }
+
+  readonly check = (level: number, index: number, hash: Buffer): void => {
+    if (this.failed) return;
+    const next = this.cursor(level).next();
+    if (next.done || next.value.idx !== index || !next.value.hash.equals(hash)) {
+      this.fail(level, index);
+    }
+  };
+
+  checkNoneLeft(size: number): void {
+    if (this.failed) return;
+    this.failed = true;
+    for (let level = 1; level <= this.store.maxNodeLevel(); level++) {
+      const next = this.cursor(level).next();
+      if (!next.done) {
+        this.problems.add({
+          code: "AUDIT_NODE_MISMATCH",
+          seq: Math.min(size, next.value.idx * 2 ** level),
+          message: `stored tree node ${level}/${next.value.idx} lies beyond the ${size} events: events were removed`,
+        });
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    for (const cursor of this.cursors.values()) cursor.return?.();
+  }
+
+  private cursor(level: number): Iterator<{ idx: number; hash: Buffer }> {
+    let cursor = this.cursors.get(level);
+    if (!cursor) {
+      cursor = this.store.iterateNodes(level);
+      this.cursors.set(level, cursor);
+    }
+    return cursor;
+  }
+
+  private fail(level: number, index: number): void {
+    this.failed = true;
+    const first = index * 2 ** level;
+    this.problems.add({
+      code: "AUDIT_NODE_MISMATCH",
+      seq: first,
+      message: `stored tree node ${level}/${index} (events ${first}..${first + 2 ** level - 1}) differs from the recomputed one`,
+    });
+  }
+}
+
+/** Keeps the first few problems of each code, sorted so the first bad entry comes first. */
+class ProblemList {
+  private readonly problems: VerifyProblem[] = [];
+  private readonly counts = new Map<string, number>();
+
+  add(problem: VerifyProblem): void {
+    const n = (this.counts.get(problem.code) ?? 0) + 1;
+    this.counts.set(problem.code, n);
+    if (n <= MAX_PER_CODE) this.problems.push(problem);
+  }
+
+  list(): VerifyProblem[] {
+    const out = this.problems
+      .map((p, i) => ({ p, i }))
+      .sort((a, b) => (a.p.seq ?? -1) - (b.p.seq ?? -1) || a.i - b.i)
+      .map(({ p }) => p);
+    for (const [code, n] of this.counts) {
+      if (n > MAX_PER_CODE) {
+        out.push({ code, message: `${n - MAX_PER_CODE} more ${code} problems not listed` });
+      }
+    }
+    return out;
+  }
+}

@@ -128,16 +128,18 @@ export class YamlSource {
         return raw.includes("\n") ? start : start + 1 + valueOffset;
       case Scalar.BLOCK_LITERAL:
       case Scalar.BLOCK_FOLDED: {
-        // Value line k sits on the k-th content line after the `|` header, at its indentation.
+        // Value line k sits on the k-th content line after the `|` header, after the block's
+        // indentation (that of its first content line; deeper indentation is part of the value).
         const value = String(node.value);
         const before = value.slice(0, valueOffset);
         const k = before.split("\n").length - 1;
         const col = valueOffset - (before.lastIndexOf("\n") + 1);
-        let lineStart = this.text.indexOf("\n", start) + 1;
-        for (let i = 0; i < k && lineStart > 0; i++)
-          lineStart = this.text.indexOf("\n", lineStart) + 1;
+        const firstLine = this.text.indexOf("\n", start) + 1;
+        if (firstLine <= 0) return start;
+        const indent = /^ */.exec(this.text.slice(firstLine))?.[0].length ?? 0;
+        let lineStart = firstLine;
+        for (let i = 0; i < k && lineStart > 0; i++) lineStart = this.text.indexOf("\n", lineStart) + 1;
         if (lineStart <= 0) return start;
-        const indent = /^ */.exec(this.text.slice(lineStart))?.[0].length ?? 0;
         return lineStart + indent + col;
       }
       default:

@@ -17,7 +17,12 @@ describe("policy diagnostics", () => {
   it("reports an unknown key with the nearest valid key", () => {
     const text = `${HEAD}rules:\n  - id: r1\n    kind: exec\n    allow: ["ls"]\n    reasn: because\n`;
     const [d] = lintPolicy(text, { file: "policy.yaml" }).diagnostics;
-    expect(d).toMatchObject({ line: 8, column: 5, code: "POLICY_UNKNOWN_KEY", hint: "did you mean `reason`?" });
+    expect(d).toMatchObject({
+      line: 8,
+      column: 5,
+      code: "POLICY_UNKNOWN_KEY",
+      hint: "did you mean `reason`?",
+    });
     expect(formatDiagnostic(d!)).toBe(
       "policy.yaml:8:5: error POLICY_UNKNOWN_KEY: unknown key `reasn` in rule\n  hint: did you mean `reason`?",
     );
@@ -29,10 +34,26 @@ describe("policy diagnostics", () => {
   });
 
   it.each([
-    ["wrong type", `${HEAD}rules:\n  - id: r1\n    kind: exec\n    allow: "ls"\n`, ["7:12 POLICY_TYPE"]],
-    ["bad apiVersion", "apiVersion: warden/v2\nkind: Policy\nmetadata: { name: p }\n", ["1:13 POLICY_API_VERSION"]],
-    ["bad document kind", "apiVersion: warden/v1\nkind: Rules\nmetadata: { name: p }\n", ["2:7 POLICY_DOCUMENT_KIND"]],
-    ["unknown kind", `${HEAD}rules:\n  - id: r1\n    kind: fs.reed\n    allow: ["/x"]\n`, ["6:11 POLICY_UNKNOWN_KIND"]],
+    [
+      "wrong type",
+      `${HEAD}rules:\n  - id: r1\n    kind: exec\n    allow: "ls"\n`,
+      ["7:12 POLICY_TYPE"],
+    ],
+    [
+      "bad apiVersion",
+      "apiVersion: warden/v2\nkind: Policy\nmetadata: { name: p }\n",
+      ["1:13 POLICY_API_VERSION"],
+    ],
+    [
+      "bad document kind",
+      "apiVersion: warden/v1\nkind: Rules\nmetadata: { name: p }\n",
+      ["2:7 POLICY_DOCUMENT_KIND"],
+    ],
+    [
+      "unknown kind",
+      `${HEAD}rules:\n  - id: r1\n    kind: fs.reed\n    allow: ["/x"]\n`,
+      ["6:11 POLICY_UNKNOWN_KIND"],
+    ],
     [
       "duplicate rule id",
       `${HEAD}rules:\n  - id: r1\n    kind: exec\n    allow: ["ls"]\n  - id: r1\n    kind: exec\n    deny: ["rm"]\n`,
@@ -45,13 +66,22 @@ describe("policy diagnostics", () => {
     ],
     ["yaml syntax", `${HEAD}rules: [\n`, ["5:1 POLICY_YAML_SYNTAX"]],
     ["duplicate key", `${HEAD}kind: Policy\n`, ["4:1 POLICY_DUPLICATE_KEY"]],
-    ["unknown effect and kind in defaults", `${HEAD}defaults: { exec: alow, fs.wrte: ask }\n`, ["4:19 POLICY_UNKNOWN_EFFECT", "4:25 POLICY_UNKNOWN_KIND"]],
+    [
+      "unknown effect and kind in defaults",
+      `${HEAD}defaults: { exec: alow, fs.wrte: ask }\n`,
+      ["4:19 POLICY_UNKNOWN_EFFECT", "4:25 POLICY_UNKNOWN_KIND"],
+    ],
     ["empty file", "", ["1:1 POLICY_EMPTY"]],
     ["not a mapping", "- a\n", ["1:1 POLICY_TYPE"]],
     [
       "missing keys",
-      "apiVersion: warden/v1\nkind: Policy\nmetadata: { version: 1 }\nrules:\n  - kind: exec\n  - id: x\n    allow: [\"ls\"]\n",
-      ["3:11 POLICY_MISSING_KEY", "5:5 POLICY_MISSING_KEY", "5:5 POLICY_EMPTY_RULE", "6:5 POLICY_MISSING_KEY"],
+      'apiVersion: warden/v1\nkind: Policy\nmetadata: { version: 1 }\nrules:\n  - kind: exec\n  - id: x\n    allow: ["ls"]\n',
+      [
+        "3:11 POLICY_MISSING_KEY",
+        "5:5 POLICY_MISSING_KEY",
+        "5:5 POLICY_EMPTY_RULE",
+        "6:5 POLICY_MISSING_KEY",
+      ],
     ],
     ["no metadata", "apiVersion: warden/v1\nkind: Policy\n", ["1:1 POLICY_MISSING_KEY"]],
   ])("%s", (_name, text, expected) => {
@@ -106,10 +136,18 @@ describe("policy diagnostics", () => {
     const ds = lintPolicy(text).diagnostics;
     expect(ds.every((d) => d.code === "POLICY_BAD_PATTERN")).toBe(true);
     expect(ds.map((d) => `${d.line}:${d.column}`)).toEqual([
-      "7:12", "7:27", "7:41", "7:53",
-      "10:12", "10:29", "10:38",
-      "13:12", "16:12",
-      "19:12", "19:22", "19:28",
+      "7:12",
+      "7:27",
+      "7:41",
+      "7:53",
+      "10:12",
+      "10:29",
+      "10:38",
+      "13:12",
+      "16:12",
+      "19:12",
+      "19:22",
+      "19:28",
     ]);
     expect(ds[0]?.message).toContain("invalid CIDR range `10.0.0.0/33`");
     expect(ds[8]?.message).toContain("name:scope");
@@ -157,7 +195,9 @@ describe("policy diagnostics", () => {
 
   it("warns about empty roles", () => {
     const { diagnostics } = lintPolicy(`${HEAD}roles:\n  ghosts: {}\n`);
-    expect(diagnostics).toMatchObject([{ severity: "warning", code: "POLICY_EMPTY_ROLE", line: 5, column: 3 }]);
+    expect(diagnostics).toMatchObject([
+      { severity: "warning", code: "POLICY_EMPTY_ROLE", line: 5, column: 3 },
+    ]);
   });
 
   it("throws PolicyError from compilePolicy with every error", () => {
@@ -173,7 +213,9 @@ describe("policy diagnostics", () => {
     const pe = error as PolicyError;
     expect(pe.code).toBe("POLICY_INVALID");
     expect(pe.diagnostics.map((d) => d.code)).toEqual(["POLICY_UNKNOWN_KEY", "POLICY_EMPTY_RULE"]);
-    expect(pe.message).toContain("team.yaml:7:5: error POLICY_UNKNOWN_KEY: unknown key `alow` in rule");
+    expect(pe.message).toContain(
+      "team.yaml:7:5: error POLICY_UNKNOWN_KEY: unknown key `alow` in rule",
+    );
     expect(pe.message).toContain("hint: did you mean `allow`?");
   });
 });

@@ -138,7 +138,8 @@ export class YamlSource {
         if (firstLine <= 0) return start;
         const indent = /^ */.exec(this.text.slice(firstLine))?.[0].length ?? 0;
         let lineStart = firstLine;
-        for (let i = 0; i < k && lineStart > 0; i++) lineStart = this.text.indexOf("\n", lineStart) + 1;
+        for (let i = 0; i < k && lineStart > 0; i++)
+          lineStart = this.text.indexOf("\n", lineStart) + 1;
         if (lineStart <= 0) return start;
         return lineStart + indent + col;
       }

@@ -99,9 +99,14 @@ export function parseVerifierKey(vkey: string): NoteVerifier {
       },
     );
   };
-  const parts = vkey.trim().split("+");
-  if (parts.length !== 3) bad("expected three +-separated fields");
-  const [name, idHex, keyB64] = parts as [string, string, string];
+  // Names contain no "+", base64 may: the first two "+" separate the fields.
+  const text = vkey.trim();
+  const first = text.indexOf("+");
+  const second = text.indexOf("+", first + 1);
+  if (first < 0 || second < 0) bad("expected <name>+<key id>+<key>");
+  const name = text.slice(0, first);
+  const idHex = text.slice(first + 1, second);
+  const keyB64 = text.slice(second + 1);
   if (!isValidKeyName(name)) bad("invalid key name");
   if (!/^[0-9a-f]{8}$/.test(idHex)) bad("the key id is not 8 lowercase hex digits");
   const key = decodeBase64(keyB64) ?? bad("the key is not base64");

@@ -291,9 +291,9 @@ class NodeChecker {
       const next = this.cursor(level).next();
       if (!next.done) {
         this.problems.add({
-          code: "AUDIT_NODE_MISMATCH",
-          seq: Math.min(size, next.value.idx * 2 ** level),
-          message: `stored tree node ${level}/${next.value.idx} lies beyond the ${size} events: events were removed`,
+          code: "AUDIT_TRUNCATED",
+          seq: size,
+          message: `stored tree node ${level}/${next.value.idx} covers events beyond the ${size} present: the tail was removed`,
         });
         return;
       }

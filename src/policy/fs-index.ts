@@ -74,7 +74,7 @@ export class FsIndex implements KindIndex {
     home: new PrefixTable(),
     workspace: new PrefixTable(),
   };
-  /** Patterns with no literal leading directory (`**​/.env`). */
+  /** Patterns with no literal leading directory, such as a leading `**`. */
   private readonly fallback: FsPattern[] = [];
   private readonly workspaceEntries: PatternEntry[] = [];
 

@@ -1,4 +1,4 @@
-import { lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { RequestContext } from "./types.js";
@@ -43,26 +43,28 @@ export function baseOf(context: RequestContext | undefined): string | null {
 /**
  * realpath, falling back to the longest existing ancestor for paths that do not exist. A dangling
  * symlink is still followed (writing through it creates its target), up to a loop limit.
+ * existsSync/lstat with throwIfNoEntry keep the missing-path case free of thrown errors (slow).
  */
 export function realPath(absolute: string, depth = 0): string {
-  try {
-    return realpathSync.native(absolute);
-  } catch {
-    const parent = dirname(absolute);
-    if (parent === absolute) return absolute;
-    const realParent = realPath(parent, depth);
-    const here = join(realParent, absolute.slice(parent.length));
-    if (depth < 40) {
-      try {
-        if (lstatSync(here).isSymbolicLink()) {
-          return realPath(resolve(realParent, readlinkSync(here)), depth + 1);
-        }
-      } catch {
-        // Does not exist at all: the lexical remainder stands.
-      }
+  if (existsSync(absolute)) {
+    try {
+      return realpathSync.native(absolute);
+    } catch {
+      // Unreadable (EACCES...): resolve what we can through the parents.
     }
-    return here;
   }
+  const parent = dirname(absolute);
+  if (parent === absolute) return absolute;
+  const realParent = realPath(parent, depth);
+  const here = join(realParent, absolute.slice(parent.length));
+  if (depth < 40 && lstatSync(here, { throwIfNoEntry: false })?.isSymbolicLink() === true) {
+    try {
+      return realPath(resolve(realParent, readlinkSync(here)), depth + 1);
+    } catch {
+      return here;
+    }
+  }
+  return here;
 }
 
 /** Bounded memo for directories that recur in every request (home, workspace). */
@@ -92,11 +94,13 @@ export function normalisePath(
   else return `relative path \`${raw}\` cannot be resolved: the request has no cwd or workspace`;
   // realpath on the unnormalised path so `link/..` follows the link first, as the kernel does.
   const lexical = resolve(absolute);
-  let real: string;
-  try {
-    real = realpathSync.native(absolute);
-  } catch {
-    real = realPath(lexical);
+  let real: string | null = null;
+  if (existsSync(absolute)) {
+    try {
+      real = realpathSync.native(absolute);
+    } catch {
+      // fall back to the parents below
+    }
   }
-  return { lexical, real };
+  return { lexical, real: real ?? realPath(lexical) };
 }

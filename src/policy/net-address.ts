@@ -21,7 +21,7 @@ export function normaliseHost(raw: string): NormalisedHost | string {
   if (host.endsWith(".")) host = host.slice(0, -1);
   if (host.length === 0) return "empty host";
   if (host.includes("%")) return `IPv6 zone ids are not accepted (host \`${raw}\`)`;
-  if (ipaddr.isValid(host)) {
+  if (mayBeIp(host) && ipaddr.isValid(host)) {
     const ip = ipaddr.process(host);
     return { host: ip.toString(), ip };
   }
@@ -34,6 +34,11 @@ export function parseIp(raw: string): IpAddress | string {
   if (text.includes("%")) return `IPv6 zone ids are not accepted (ip \`${raw}\`)`;
   if (!ipaddr.isValid(text)) return `invalid IP address \`${raw}\``;
   return ipaddr.process(text);
+}
+
+/** Cheap pre-check: IP literals (any spelling) use only these characters; most names do not. */
+export function mayBeIp(text: string): boolean {
+  return /^[0-9a-fx:.]+$/i.test(text);
 }
 
 export interface Cidr {

@@ -4,6 +4,7 @@ import {
   type Cidr,
   type IpAddress,
   inCidr,
+  mayBeIp,
   normaliseHost,
   parseCidr,
   parseIp,
@@ -97,7 +98,7 @@ export class NetIndex implements KindIndex {
       this.cidrs.push({ entry, ports, hostTest: null, cidr });
       return null;
     }
-    if (ipaddr.isValid(hostText)) {
+    if (mayBeIp(hostText) && ipaddr.isValid(hostText)) {
       const ip = ipaddr.process(hostText).toString();
       push(this.exact, ip, { entry, ports, hostTest: (h) => h === ip, cidr: null });
       return null;

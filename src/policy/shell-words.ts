@@ -44,6 +44,7 @@ const OPERATORS = [
   ">",
   "\n",
 ];
+const OPERATOR_START = new Set([";", "&", "|", "(", ")", "<", ">", "\n"]);
 const REDIRECTIONS = new Set([">", ">>", "<", "<<", ">&", "<&"]);
 const NAME_START = /[A-Za-z_{(0-9@*#?$!-]/;
 
@@ -153,7 +154,7 @@ export function splitShellWords(command: string): ShellSplit {
       i++;
       continue;
     }
-    const op = OPERATORS.find((o) => command.startsWith(o, i));
+    const op = OPERATOR_START.has(c) ? OPERATORS.find((o) => command.startsWith(o, i)) : undefined;
     if (op !== undefined) {
       noteOperator(op === "\n" ? "newline" : op);
       if (REDIRECTIONS.has(op)) {

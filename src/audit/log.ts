@@ -19,7 +19,7 @@ import {
   readKey,
   type SigningKey,
 } from "./keys.js";
-import { consistencyPath, Frontier, hashLeaf, inclusionPath } from "./merkle.js";
+import { consistencyPath, Frontier, hashLeafText, inclusionPath } from "./merkle.js";
 import {
   ed25519Signer,
   formatVerifierKey,
@@ -436,7 +436,7 @@ export class AuditLog {
         for (const event of events) {
           const seq = frontier.size;
           const body = encodeEvent(event, seq);
-          const leaf = hashLeaf(Buffer.from(body, "utf8"));
+          const leaf = hashLeafText(body);
           this.store.insertEvent(seq, event.columns, leaf, body);
           frontier.push(leaf, (level, index, hash) => this.store.insertNode(level, index, hash));
           out.push({ seq, leafHash: leaf.toString("hex") });

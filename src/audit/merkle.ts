@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 import { AuditError } from "./errors.js";
 
 /**
@@ -22,7 +22,22 @@ export function hashLeaf(data: Uint8Array): Buffer {
   return createHash("sha256").update(LEAF_PREFIX).update(data).digest();
 }
 
+/** hashLeaf of a string's UTF-8 bytes, in one call (the hot path of append and verify). */
+export function hashLeafText(text: string): Buffer {
+  // U+0000 encodes as the single byte 0x00: the leaf prefix.
+  return hash("sha256", `\u0000${text}`, "buffer");
+}
+
+// hash() is synchronous, so one scratch buffer serves every call.
+const scratch = Buffer.alloc(1 + 2 * HASH_SIZE);
+scratch[0] = NODE_PREFIX[0]!;
+
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length === HASH_SIZE && right.length === HASH_SIZE) {
+    scratch.set(left, 1);
+    scratch.set(right, 1 + HASH_SIZE);
+    return hash("sha256", scratch, "buffer");
+  }
   return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
 }
 

@@ -66,6 +66,33 @@ export interface EventRow {
   body: string;
 }
 
+/**
+ * Events whose body is not a v1 event at its own seq, or whose search columns are not copies of
+ * the body. Run inside SQLite (JSON parsed in C); `verify` runs it beside the hash walk.
+ */
+export const EVENT_CONSISTENCY_SQL = `
+SELECT seq, valid, claimed, badv, badcols FROM (
+  SELECT seq, json_valid(body) AS valid,
+    CASE WHEN json_valid(body) THEN body->>'$.seq' END AS claimed,
+    CASE WHEN json_valid(body) THEN body->>'$.v' IS NOT 1 END AS badv,
+    CASE WHEN json_valid(body) THEN
+      kind IS NOT body->>'$.kind' OR pep IS NOT body->>'$.pep'
+      OR agent IS NOT body->>'$.principal.agent' OR user IS NOT body->>'$.principal.user'
+      OR effect IS NOT body->>'$.decision.effect' OR rule IS NOT body->>'$.decision.rule'
+      OR time IS NOT unixepoch(body->>'$.time') * 1000 + CAST(substr(body->>'$.time', 21, 3) AS INTEGER)
+    END AS badcols
+  FROM events WHERE seq < ?
+) WHERE NOT valid OR claimed IS NOT seq OR badv OR badcols
+ORDER BY seq`;
+
+export interface ConsistencyRow {
+  seq: number;
+  valid: number;
+  claimed: unknown;
+  badv: number | null;
+  badcols: number | null;
+}
+
 export interface CheckpointRow {
   id: number;
   size: number;
@@ -140,6 +167,15 @@ export class AuditStore implements SubtreeSource {
 
   close(): void {
     this.db.close();
+  }
+
+  /** The database file. */
+  get path(): string {
+    return this.db.name;
+  }
+
+  consistencyRows(count: number): ConsistencyRow[] {
+    return this.db.prepare(EVENT_CONSISTENCY_SQL).all(count) as ConsistencyRow[];
   }
 
   /** Runs `fn` in a write transaction taken up front (BEGIN IMMEDIATE), mapping SQLite errors. */
@@ -222,16 +258,14 @@ export class AuditStore implements SubtreeSource {
     return this.stmts.eventsFrom.all(fromSeq, limit) as EventRow[];
   }
 
-  /** Every event row in seq order (holds the connection until the iterator finishes). */
-  iterateEvents(): IterableIterator<EventRow> {
-    return this.stmts.allEvents.iterate() as IterableIterator<EventRow>;
+  /** Up to `limit` events from `fromSeq` as [seq, leaf_hash, body] (verify's hot path). */
+  leafChunk(fromSeq: number, limit: number): Array<[number, Buffer, string]> {
+    return this.stmts.leafChunk.all(fromSeq, limit) as Array<[number, Buffer, string]>;
   }
 
-  /** Every stored node of one level, in index order. */
-  iterateNodes(level: number): IterableIterator<{ idx: number; hash: Buffer }> {
-    return this.db
-      .prepare("SELECT idx, hash FROM nodes WHERE level = ? ORDER BY idx")
-      .iterate(level) as IterableIterator<{ idx: number; hash: Buffer }>;
+  /** Up to `limit` stored nodes of `level` from index `fromIdx`, as [idx, hash]. */
+  nodeChunk(level: number, fromIdx: number, limit: number): Array<[number, Buffer]> {
+    return this.stmts.nodeChunk.all(level, fromIdx, limit) as Array<[number, Buffer]>;
   }
 
   maxNodeLevel(): number {
@@ -300,7 +334,12 @@ function prepareStatements(db: Database.Database) {
     latestCheckpointTime: db.prepare("SELECT max(created) FROM checkpoints").pluck(),
     checkpoints: db.prepare("SELECT id, size, note FROM checkpoints ORDER BY size, id"),
     eventsFrom: db.prepare("SELECT * FROM events WHERE seq >= ? ORDER BY seq LIMIT ?"),
-    allEvents: db.prepare("SELECT * FROM events ORDER BY seq"),
+    leafChunk: db
+      .prepare("SELECT seq, leaf_hash, body FROM events WHERE seq >= ? ORDER BY seq LIMIT ?")
+      .raw(),
+    nodeChunk: db
+      .prepare("SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?")
+      .raw(),
   };
 }
 

@@ -1,9 +1,9 @@
 import { describeCheckpoint, openCheckpoint } from "./checkpoint.js";
+import { startConsistencyCheck } from "./consistency.js";
 import { AuditError } from "./errors.js";
-import type { AuditEvent } from "./event.js";
-import { Frontier, hashLeaf } from "./merkle.js";
+import { Frontier, hashLeafText } from "./merkle.js";
 import type { NoteVerifier } from "./note.js";
-import type { AuditStore, EventRow } from "./store.js";
+import type { AuditStore, ConsistencyRow } from "./store.js";
 
 export type VerifyProblem = { code: string; seq?: number; message: string };
 
@@ -40,6 +40,7 @@ interface Claim {
 }
 
 const MAX_PER_CODE = 10;
+const CHUNK = 8_192;
 const PROGRESS_EVERY = 65_536;
 
 /**
@@ -113,51 +114,79 @@ export function verifyStore(store: AuditStore, input: VerifyInput): VerifyResult
         claim.matched = claim.root.equals(root);
         if (claim.matched) continue;
         allMatch = false;
-        problems.add({
-          code: "AUDIT_ROOT_MISMATCH",
-          seq: firstDamaged !== undefined && firstDamaged >= lastGood ? firstDamaged : lastGood,
-          message:
-            `${claim.source}: events ${lastGood}..${claim.size - 1} do not match the signed root ` +
-            `(signed ${claim.root.toString("base64")}, recomputed ${root.toString("base64")})`,
-        });
+        problems.addRootMismatch(
+          {
+            code: "AUDIT_ROOT_MISMATCH",
+            seq: firstDamaged !== undefined && firstDamaged >= lastGood ? firstDamaged : lastGood,
+            message:
+              `${claim.source}: events ${lastGood}..${claim.size - 1} do not match the signed ` +
+              `root (signed ${claim.root.toString("base64")}, recomputed ${root.toString("base64")})`,
+          },
+          lastGood,
+          claim.size,
+        );
       }
       if (allMatch) lastGood = frontier.size;
     };
     checkClaims(); // a checkpoint of the empty tree
 
-    try {
-      for (const row of store.iterateEvents()) {
-        if (row.seq !== expected) {
-          damaged({
-            code: "AUDIT_SEQ_GAP",
-            seq: expected,
-            message:
-              row.seq - expected === 1
-                ? `event ${expected} is missing`
-                : `events ${expected}..${row.seq - 1} are missing`,
-          });
-          expected = row.seq;
-        }
-        const leaf = hashLeaf(Buffer.from(row.body, "utf8"));
-        if (!leaf.equals(row.leaf_hash)) {
-          damaged({
-            code: "AUDIT_EVENT_TAMPERED",
-            seq: row.seq,
-            message: `event ${row.seq} was modified: its bytes no longer hash to its leaf hash`,
-          });
-        }
-        checkEventBody(row, problems, damaged);
-        frontier.push(leaf, nodes.check);
-        expected++;
-        checkClaims();
-        if (input.onProgress && frontier.size % PROGRESS_EVERY === 0) {
-          input.onProgress(frontier.size, total);
-        }
+    // Body and column checks run in SQLite (on another thread for large logs) meanwhile.
+    const consistency = startConsistencyCheck(store, total);
+    let anomalies: Map<number, ConsistencyRow> | undefined;
+    const anomalyAt = (seq: number): ConsistencyRow | undefined => {
+      if (!anomalies) return undefined; // checked after the walk when still pending
+      return anomalies.get(seq);
+    };
+    const walk = (row: [number, Buffer, string], anomaly: ConsistencyRow | undefined) => {
+      const [seq, storedLeaf, body] = row;
+      if (seq !== expected) {
+        damaged({
+          code: "AUDIT_SEQ_GAP",
+          seq: expected,
+          message:
+            seq - expected === 1
+              ? `event ${expected} is missing`
+              : `events ${expected}..${seq - 1} are missing`,
+        });
+        expected = seq;
       }
-      nodes.checkNoneLeft(frontier.size);
-    } finally {
-      nodes.close();
+      const leaf = hashLeafText(body);
+      if (!leaf.equals(storedLeaf)) {
+        damaged({
+          code: "AUDIT_EVENT_TAMPERED",
+          seq,
+          message: `event ${seq} was modified: its bytes no longer hash to its leaf hash`,
+        });
+      }
+      if (anomaly) reportAnomaly(anomaly, problems, damaged);
+      frontier.push(leaf, nodes.check);
+      expected++;
+      checkClaims();
+      if (input.onProgress && frontier.size % PROGRESS_EVERY === 0) {
+        input.onProgress(frontier.size, total);
+      }
+    };
+    // Small logs: the anomalies are known before the walk, so they are reported in order.
+    if (total < CHUNK) anomalies = indexAnomalies(consistency.wait());
+    let next = 0;
+    for (;;) {
+      const rows = store.leafChunk(next, CHUNK);
+      for (const row of rows) walk(row, anomalyAt(row[0]));
+      const last = rows.at(-1);
+      if (!last || rows.length < CHUNK) break;
+      next = last[0] + 1;
     }
+    if (!anomalies) {
+      // Large logs: the walk ran beside the check. Report its findings now; a ROOT_MISMATCH
+      // they explain is re-pointed at the first one.
+      for (const anomaly of indexAnomalies(consistency.wait()).values()) {
+        reportAnomaly(anomaly, problems, (p) => {
+          problems.add(p);
+          problems.repointRootMismatches(p.seq);
+        });
+      }
+    }
+    nodes.checkNoneLeft(frontier.size);
     input.onProgress?.(frontier.size, total);
 
     const count = frontier.size;
@@ -208,53 +237,38 @@ function lastGoodBefore(claims: readonly Claim[], size: number): number {
   return best;
 }
 
-/** The body must be an event at its own seq, and the search columns must be copies of it. */
-function checkEventBody(
-  row: EventRow,
+function indexAnomalies(rows: readonly ConsistencyRow[]): Map<number, ConsistencyRow> {
+  return new Map(rows.map((row) => [row.seq, row]));
+}
+
+/** The body must be a v1 event at its own seq, and the search columns must be copies of it. */
+function reportAnomaly(
+  row: ConsistencyRow,
   problems: ProblemList,
   damaged: (problem: VerifyProblem & { seq: number }) => void,
 ): void {
-  let event: AuditEvent;
-  try {
-    event = JSON.parse(row.body) as AuditEvent;
-  } catch {
-    damaged({
-      code: "AUDIT_EVENT_MALFORMED",
-      seq: row.seq,
-      message: `event ${row.seq} is not JSON`,
-    });
+  const { seq } = row;
+  if (!row.valid) {
+    damaged({ code: "AUDIT_EVENT_MALFORMED", seq, message: `event ${seq} is not JSON` });
     return;
   }
-  if (event === null || typeof event !== "object" || event.v !== 1) {
-    damaged({
-      code: "AUDIT_EVENT_MALFORMED",
-      seq: row.seq,
-      message: `event ${row.seq} is not a v1 event`,
-    });
+  if (row.badv) {
+    damaged({ code: "AUDIT_EVENT_MALFORMED", seq, message: `event ${seq} is not a v1 event` });
     return;
   }
-  if (event.seq !== row.seq) {
-    const claimed = typeof event.seq === "number" ? event.seq : row.seq;
+  if (row.claimed !== seq) {
+    const claimed = typeof row.claimed === "number" ? row.claimed : seq;
     damaged({
       code: "AUDIT_SEQ_MISMATCH",
-      seq: Math.min(row.seq, claimed),
-      message: `the event stored at ${row.seq} says it is event ${String(event.seq)}: events were inserted, deleted or reordered`,
+      seq: Math.min(seq, claimed),
+      message: `the event stored at ${seq} says it is event ${String(row.claimed)}: events were inserted, deleted or reordered`,
     });
   }
-  const decision = event.decision;
-  const columnsMatch =
-    row.time === Date.parse(event.time) &&
-    row.kind === event.kind &&
-    row.pep === event.pep &&
-    row.agent === event.principal?.agent &&
-    row.user === (event.principal?.user ?? null) &&
-    row.effect === (decision?.effect ?? null) &&
-    row.rule === (decision?.rule ?? null);
-  if (!columnsMatch) {
+  if (row.badcols) {
     problems.add({
       code: "AUDIT_INDEX_TAMPERED",
-      seq: row.seq,
-      message: `the search columns of event ${row.seq} differ from the event: searches would mislead`,
+      seq,
+      message: `the search columns of event ${seq} differ from the event: searches would mislead`,
     });
   }
 }
@@ -264,7 +278,7 @@ function checkEventBody(
  * damaged node table (which proofs are served from) is reported. One cursor per level.
  */
 class NodeChecker {
-  private readonly cursors = new Map<number, Iterator<{ idx: number; hash: Buffer }>>();
+  private readonly cursors = new Map<number, NodeCursor>();
   private failed = false;
 
   constructor(
@@ -279,9 +293,7 @@ class NodeChecker {
   readonly check = (level: number, index: number, hash: Buffer): void => {
     if (this.failed) return;
     const next = this.cursor(level).next();
-    if (next.done || next.value.idx !== index || !next.value.hash.equals(hash)) {
-      this.fail(level, index);
-    }
+    if (!next || next[0] !== index || !next[1].equals(hash)) this.fail(level, index);
   };
 
   checkNoneLeft(size: number): void {
@@ -289,25 +301,21 @@ class NodeChecker {
     this.failed = true;
     for (let level = 1; level <= this.store.maxNodeLevel(); level++) {
       const next = this.cursor(level).next();
-      if (!next.done) {
+      if (next) {
         this.problems.add({
           code: "AUDIT_TRUNCATED",
           seq: size,
-          message: `stored tree node ${level}/${next.value.idx} covers events beyond the ${size} present: the tail was removed`,
+          message: `stored tree node ${level}/${next[0]} covers events beyond the ${size} present: the tail was removed`,
         });
         return;
       }
     }
   }
 
-  close(): void {
-    for (const cursor of this.cursors.values()) cursor.return?.();
-  }
-
-  private cursor(level: number): Iterator<{ idx: number; hash: Buffer }> {
+  private cursor(level: number): NodeCursor {
     let cursor = this.cursors.get(level);
     if (!cursor) {
-      cursor = this.store.iterateNodes(level);
+      cursor = new NodeCursor(this.store, level);
       this.cursors.set(level, cursor);
     }
     return cursor;
@@ -324,10 +332,52 @@ class NodeChecker {
   }
 }
 
+/** Reads one level of the node table in index order, a page at a time. */
+class NodeCursor {
+  private rows: Array<[number, Buffer]> = [];
+  private at = 0;
+  private nextIdx = 0;
+  private done = false;
+
+  constructor(
+    private readonly store: AuditStore,
+    private readonly level: number,
+  ) {}
+
+  next(): [number, Buffer] | undefined {
+    if (this.at === this.rows.length) {
+      if (this.done) return undefined;
+      this.rows = this.store.nodeChunk(this.level, this.nextIdx, CHUNK);
+      this.at = 0;
+      this.done = this.rows.length < CHUNK;
+      const last = this.rows.at(-1);
+      if (!last) return undefined;
+      this.nextIdx = last[0] + 1;
+    }
+    return this.rows[this.at++];
+  }
+}
+
 /** Keeps the first few problems of each code, sorted so the first bad entry comes first. */
 class ProblemList {
   private readonly problems: VerifyProblem[] = [];
   private readonly counts = new Map<string, number>();
+  /** For each ROOT_MISMATCH: the range it blames, and whether its seq names a damaged event. */
+  private readonly ranges = new Map<VerifyProblem, { lo: number; end: number; exact: boolean }>();
+
+  addRootMismatch(problem: VerifyProblem & { seq: number }, lo: number, end: number): void {
+    this.add(problem);
+    this.ranges.set(problem, { lo, end, exact: problem.seq !== lo });
+  }
+
+  /** A damaged event found after the walk names the first bad entry of the ranges holding it. */
+  repointRootMismatches(seq: number): void {
+    for (const [problem, range] of this.ranges) {
+      if (seq < range.lo || seq >= range.end || problem.seq === undefined) continue;
+      problem.seq = range.exact ? Math.min(problem.seq, seq) : seq;
+      range.exact = true;
+    }
+  }
 
   add(problem: VerifyProblem): void {
     const n = (this.counts.get(problem.code) ?? 0) + 1;

@@ -219,9 +219,10 @@ export async function tail(
   const log = AuditLog.open();
   try {
     const n = options.lines ? parseCount(options.lines, "--lines") : 20;
-    const query = { ...queryOf(options), order: "desc" as const, limit: n };
-    const last = log.search(query).reverse();
-    printEvents(last, options.json);
+    if (n > 0) {
+      const query = { ...queryOf(options), order: "desc" as const, limit: n };
+      printEvents(log.search(query).reverse(), options.json);
+    }
     if (!options.follow) return EXIT.ok;
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());

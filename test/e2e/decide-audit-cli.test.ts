@@ -225,12 +225,13 @@ describe("warden audit", () => {
     child.stdout.setEncoding("utf8");
     child.stderr.setEncoding("utf8");
     const lines = (stream: NodeJS.ReadableStream, needle: string) =>
-      new Promise<string>((resolve) => {
+      new Promise<string>((resolve, reject) => {
         let text = "";
         stream.on("data", (chunk: string) => {
           text += chunk;
           if (text.includes(needle)) resolve(text);
         });
+        stream.on("end", () => reject(new Error(`ended before "${needle}": ${text}`)));
       });
     const printed = lines(child.stdout, "followed-agent");
     try {

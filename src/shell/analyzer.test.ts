@@ -78,6 +78,16 @@ describe("compound commands", () => {
     expect(argvs(line)).toEqual(expected);
   });
 
+  it("does not treat object prototype names as known commands", () => {
+    expect(argvs("constructor x; toString y; __proto__ z; hasOwnProperty")).toEqual([
+      ["constructor", "x"],
+      ["toString", "y"],
+      ["__proto__", "z"],
+      ["hasOwnProperty"],
+    ]);
+    expect(shell.analyze("constructor x").files).toEqual([]);
+  });
+
   it("records the nesting path", () => {
     const cmds = only("bash -c 'echo $(id)'");
     expect(cmds.map((c) => c.path)).toEqual([[], ["bash -c"], ["bash -c", "$(…)"]]);

@@ -1,7 +1,8 @@
 import { posix } from "node:path";
-import type { Node, Parser } from "web-tree-sitter";
+import type { Parser } from "web-tree-sitter";
 import { FILE_EFFECTS } from "./file-effects.js";
 import { INTERPRETERS, interpreterName, readsProgramFromStdin } from "./interpreters.js";
+import { copyTree, firstError, type Grammar, type SyntaxNode as Node } from "./syntax.js";
 import type {
   AnalyzeOptions,
   CommandAnalysis,
@@ -49,6 +50,7 @@ const PRINTERS = new Set(["echo", "printf"]);
 interface Shared {
   out: CommandAnalysis;
   parser: Parser;
+  grammar: Grammar;
   /** Directory set by `cd` earlier on the line: relative paths after it are resolved against it. */
   cwd: { prefix?: string; dynamic?: string };
   /** A bare assignment earlier on the line changed how later commands run (e.g. `PATH=…`). */
@@ -80,11 +82,12 @@ interface CommandInfo {
 
 export function analyzeLine(
   parser: Parser,
+  grammar: Grammar,
   line: string,
   _options?: AnalyzeOptions,
 ): CommandAnalysis {
   const out: CommandAnalysis = { commands: [], files: [] };
-  const shared: Shared = { out, parser, cwd: {} };
+  const shared: Shared = { out, parser, grammar, cwd: {} };
   analyzeSource(line, { shared, path: [], remote: false, depth: 0, functions: new Set() });
   return out;
 }
@@ -100,10 +103,11 @@ function analyzeSource(source: string, ctx: Ctx, stdinCode?: string): void {
     setError(shared, "the shell parser returned no tree", ctx.errorOffset ?? 0);
     return;
   }
+  let root: Node;
   try {
-    const root = tree.rootNode;
-    if (root.hasError) {
-      const bad = firstError(root);
+    const top = tree.rootNode;
+    if (top.hasError) {
+      const bad = firstError(top);
       const where = ctx.path.length ? ` in ${ctx.path.join(" → ")}` : "";
       const message = bad
         ? bad.isMissing
@@ -113,25 +117,15 @@ function analyzeSource(source: string, ctx: Ctx, stdinCode?: string): void {
       setError(shared, message, ctx.errorOffset ?? bad?.startIndex ?? 0);
       return;
     }
-    walkChildren(root, ctx, stdinCode, true);
+    root = copyTree(tree, source, shared.grammar);
   } finally {
     tree.delete();
   }
+  walkChildren(root, ctx, stdinCode, true);
 }
 
 function setError(shared: Shared, message: string, offset: number): void {
   shared.out.error ??= { message, offset };
-}
-
-function firstError(node: Node): Node | undefined {
-  if (node.isError || node.isMissing) return node;
-  for (const child of node.children) {
-    if (child && (child.hasError || child.isMissing)) {
-      const found = firstError(child);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }
 
 function nested(ctx: Ctx, label: string, remote = false): Ctx {
@@ -155,17 +149,16 @@ function walk(node: Node, ctx: Ctx, stdinCode?: string, topLevel = false): void 
       return;
     case "pipeline":
       visitPipeline(
-        node.namedChildren.filter((n): n is Node => n !== null),
+        node.namedChildren.filter((n) => n !== null),
         ctx,
         stdinCode,
       );
       return;
     case "function_definition": {
-      const name = node.childForFieldName("name");
+      const name = node.namedChildren[0] ?? null;
       const fname = name ? foldWord(name).value : "?";
       for (const child of node.namedChildren) {
-        if (child && child !== name && child.id !== name?.id)
-          walk(child, nested(ctx, `${fname}()`));
+        if (child !== name) walk(child, nested(ctx, `${fname}()`));
       }
       if (topLevel) ctx.functions.add(fname);
       return;
@@ -213,7 +206,7 @@ function staticOutput(stage: Node): string | undefined {
   let command = stage;
   let heredoc: string | undefined;
   if (stage.type === "redirected_statement") {
-    const body = stage.childForFieldName("body");
+    const body = bodyOf(stage);
     if (body?.type !== "command") return undefined;
     command = body;
     for (const r of stage.namedChildren)
@@ -253,6 +246,11 @@ function commandWords(command: Node): Node[] {
   return words;
 }
 
+/** The statement a redirected_statement wraps (its first child that is not a redirection). */
+function bodyOf(node: Node): Node | null {
+  return node.namedChildren.find((c) => !isRedirect(c)) ?? null;
+}
+
 function isRedirect(node: Node): boolean {
   return (
     node.type === "file_redirect" ||
@@ -274,8 +272,8 @@ function herestringValue(redirect: Node): string | undefined {
 }
 
 function visitRedirected(node: Node, ctx: Ctx, stdinCode: string | undefined): void {
-  const body = node.childForFieldName("body");
-  const redirects = node.namedChildren.filter((c): c is Node => c !== null && isRedirect(c));
+  const body = bodyOf(node);
+  const redirects = node.namedChildren.filter((c) => isRedirect(c));
   if (!body) {
     for (const r of redirects) visitRedirect(r, ctx, undefined);
     return;
@@ -323,7 +321,7 @@ function visitRedirect(redirect: Node, ctx: Ctx, pipeInput: string | undefined):
       if (child.type === "heredoc_body") walkChildren(child, ctx, undefined);
       else if (child.type === "pipeline")
         visitPipeline(
-          child.namedChildren.filter((n): n is Node => n !== null),
+          child.namedChildren.filter((n) => n !== null),
           ctx,
           pipeInput,
         );
@@ -342,9 +340,7 @@ function visitRedirect(redirect: Node, ctx: Ctx, pipeInput: string | undefined):
     return;
   }
   const op = operatorOf(redirect);
-  const dest =
-    redirect.childForFieldName("destination") ??
-    redirect.namedChildren.find((c) => c?.type !== "file_descriptor");
+  const dest = redirect.namedChildren.find((c) => c?.type !== "file_descriptor");
   if (!dest) return;
   walk(dest, ctx);
   const target = foldWord(dest);
@@ -377,7 +373,7 @@ function visitAssignments(node: Node, ctx: Ctx): void {
   const assignments =
     node.type === "variable_assignment"
       ? [node]
-      : node.namedChildren.filter((c): c is Node => c?.type === "variable_assignment");
+      : node.namedChildren.filter((c) => c.type === "variable_assignment");
   for (const a of assignments) {
     const effect = assignmentEffect(a, ctx);
     if (effect) ctx.shared.taint ??= effect;
@@ -387,8 +383,11 @@ function visitAssignments(node: Node, ctx: Ctx): void {
 
 /** Analyses `PAGER='sh -c …'`; returns a reason when the assignment hijacks later commands. */
 function assignmentEffect(assignment: Node, ctx: Ctx): string | undefined {
-  const name = assignment.childForFieldName("name")?.text ?? "";
-  const valueNode = assignment.childForFieldName("value");
+  const name = assignment.namedChildren[0]?.text ?? "";
+  const eq = assignment.children.findIndex(
+    (c) => !c.isNamed && (c.type === "=" || c.type === "+="),
+  );
+  const valueNode = eq >= 0 ? (assignment.children[eq + 1] ?? null) : null;
   const value = valueNode ? foldWord(valueNode) : staticWord("");
   return envEffect(name, value, ctx);
 }
@@ -516,7 +515,7 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
     }
   }
 
-  const effect = FILE_EFFECTS[base];
+  const effect = Object.hasOwn(FILE_EFFECTS, base) ? FILE_EFFECTS[base] : undefined;
   if (effect) for (const access of effect(args)) addFile(ctx, access.kind, access.word, base);
 
   const interpreter = interpreterName(base);
@@ -525,7 +524,7 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
     cmd.inlineCode = inline || (info.stdinRedirected && readsProgramFromStdin(args));
   }
 
-  const wrapper = WRAPPERS[base];
+  const wrapper = Object.hasOwn(WRAPPERS, base) ? WRAPPERS[base] : undefined;
   const inners = wrapper ? wrapper(args, base) : [];
   cmd.wrapper = inners.some(
     (i) =>

@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { analyzeLine } from "./analyzer.js";
+import { grammarOf } from "./syntax.js";
 import type { ShellAnalyzer } from "./types.js";
 
 export type {
@@ -33,7 +34,8 @@ async function load(): Promise<ShellAnalyzer> {
   const bash = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
   const parser = new Parser();
   parser.setLanguage(bash);
+  const grammar = grammarOf(bash);
   return {
-    analyze: (commandLine, options) => analyzeLine(parser, commandLine, options),
+    analyze: (commandLine, options) => analyzeLine(parser, grammar, commandLine, options),
   };
 }

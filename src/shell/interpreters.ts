@@ -75,9 +75,9 @@ export const INTERPRETERS: Record<string, InlineTest> = {
 
 /** Interpreter name for argv[0], folding versions (`python3.12` → `python3`). */
 export function interpreterName(base: string): string | undefined {
-  if (base in INTERPRETERS) return base;
+  if (Object.hasOwn(INTERPRETERS, base)) return base;
   const m = /^(python[23]?|pypy3?|perl|ruby|php|lua|node)[0-9.]+$/.exec(base);
-  if (m && m[1]! in INTERPRETERS) return m[1];
+  if (m && Object.hasOwn(INTERPRETERS, m[1]!)) return m[1];
   return undefined;
 }
 

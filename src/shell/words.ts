@@ -1,4 +1,4 @@
-import type { Node } from "web-tree-sitter";
+import type { SyntaxNode as Node } from "./syntax.js";
 
 /** A shell word after quote removal, or its source text when it is only known at run time. */
 export interface Word {
@@ -205,7 +205,7 @@ export function decodeAnsiC(body: string): string {
       continue;
     }
     const e = body[i++]!;
-    const simple = SIMPLE_ESCAPES[e];
+    const simple = Object.hasOwn(SIMPLE_ESCAPES, e) ? SIMPLE_ESCAPES[e] : undefined;
     if (simple !== undefined) {
       out += simple;
     } else if (e >= "0" && e <= "7") {

@@ -59,6 +59,8 @@ function combine(patterns: ReadonlyArray<readonly [string, string]>, flags: stri
 }
 const COMBINED = combine(PATTERNS, "g");
 const COMBINED_I = combine(PATTERNS_I, "gi");
+// The case-insensitive patterns look behind at every position; run them only where they can match.
+const COMBINED_I_HINT = /aws_?secret|bearer|:\/\//i;
 /** No credential shape is shorter than this; shorter strings skip the pattern scan. */
 const MIN_PATTERN_LENGTH = 10;
 
@@ -95,7 +97,7 @@ export class Redactor {
     }
     if (out.length < MIN_PATTERN_LENGTH) return out;
     out = replacePatterns(out, COMBINED, PATTERNS);
-    return replacePatterns(out, COMBINED_I, PATTERNS_I);
+    return COMBINED_I_HINT.test(out) ? replacePatterns(out, COMBINED_I, PATTERNS_I) : out;
   }
 
   /**

@@ -183,6 +183,8 @@ export function verifyStore(store: AuditStore, input: VerifyInput): VerifyResult
         reportAnomaly(anomaly, problems, (p) => {
           problems.add(p);
           problems.repointRootMismatches(p.seq);
+          // Stored nodes above a damaged event differ as a consequence: not a separate finding.
+          problems.drop("AUDIT_NODE_MISMATCH");
         });
       }
     }
@@ -370,6 +372,13 @@ class ProblemList {
     this.ranges.set(problem, { lo, end, exact: problem.seq !== lo });
   }
 
+  drop(code: string): void {
+    for (let i = this.problems.length - 1; i >= 0; i--) {
+      if (this.problems[i]!.code === code) this.problems.splice(i, 1);
+    }
+    this.counts.delete(code);
+  }
+
   /** A damaged event found after the walk names the first bad entry of the ranges holding it. */
   repointRootMismatches(seq: number): void {
     for (const [problem, range] of this.ranges) {
@@ -388,7 +397,13 @@ class ProblemList {
   list(): VerifyProblem[] {
     const out = this.problems
       .map((p, i) => ({ p, i }))
-      .sort((a, b) => (a.p.seq ?? -1) - (b.p.seq ?? -1) || a.i - b.i)
+      // By seq; at one seq the specific finding before the checkpoint range that contains it.
+      .sort(
+        (a, b) =>
+          (a.p.seq ?? -1) - (b.p.seq ?? -1) ||
+          Number(a.p.code === "AUDIT_ROOT_MISMATCH") - Number(b.p.code === "AUDIT_ROOT_MISMATCH") ||
+          a.i - b.i,
+      )
       .map(({ p }) => p);
     for (const [code, n] of this.counts) {
       if (n > MAX_PER_CODE) {

@@ -60,7 +60,10 @@ export interface CommandAnalysis {
 }
 
 export interface AnalyzeOptions {
-  /** Working directory of the command; recorded for callers, paths are kept as written. */
+  /**
+   * Working directory of the command. Paths stay as written (relative paths after a `cd DIR` on
+   * the same line are joined to DIR); the policy resolves them against this directory.
+   */
   cwd?: string;
 }
 

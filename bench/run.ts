@@ -2,9 +2,12 @@
 import { auditBench } from "./audit.bench.js";
 import { policyBench } from "./policy.bench.js";
 import { missed } from "./report.js";
+import { shellBench } from "./shell.bench.js";
 
 process.stdout.write(`Warden benchmarks — node ${process.version}, medians of repeated runs\n\n`);
 policyBench();
+process.stdout.write("\n");
+await shellBench();
 process.stdout.write("\n");
 await auditBench();
 const failures = missed();

@@ -187,6 +187,12 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+// `warden audit export | head`: a closed pipe ends the command quietly, as it does for cat.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 program.exitOverride((error: CommanderError) => {
   process.exit(error.exitCode === 0 ? 0 : 64);
 });

@@ -36,7 +36,15 @@ export function lintPolicy(
   text: string,
   options?: CompileOptions,
 ): { diagnostics: Diagnostic[]; policy: CompiledPolicy | null } {
-  const src = new YamlSource(text, options?.file ?? "policy.yaml");
+  return lintSource(new YamlSource(text, options?.file ?? "policy.yaml"));
+}
+
+/** lintPolicy on an already parsed source (tests parse it both ways). */
+export function lintSource(src: YamlSource): {
+  diagnostics: Diagnostic[];
+  policy: CompiledPolicy | null;
+} {
+  const text = src.text;
   const spec = readPolicySpec(src);
   if (spec === null) return { diagnostics: src.diagnostics, policy: null };
 

@@ -18,7 +18,21 @@ export class GlobSyntaxError extends Error {
 
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
+const GLOB_SYNTAX = /[\\*?[]/;
+
+function literalGlob(source: string, ignoreCase: boolean): FlatGlob {
+  const literal = ignoreCase ? source.toLowerCase() : source;
+  return {
+    source,
+    literal,
+    prefix: literal,
+    test: ignoreCase ? (v) => v.toLowerCase() === literal : (v) => v === literal,
+  };
+}
+
 export function compileFlatGlob(source: string, options?: { ignoreCase?: boolean }): FlatGlob {
+  const ignoreCase = options?.ignoreCase === true;
+  if (!GLOB_SYNTAX.test(source)) return literalGlob(source, ignoreCase);
   let re = "";
   let literalText = "";
   let prefix: string | null = null;
@@ -56,16 +70,7 @@ export function compileFlatGlob(source: string, options?: { ignoreCase?: boolean
     literalText += c;
     i++;
   }
-  const ignoreCase = options?.ignoreCase === true;
-  if (prefix === null) {
-    const literal = ignoreCase ? literalText.toLowerCase() : literalText;
-    return {
-      source,
-      literal,
-      prefix: literal,
-      test: ignoreCase ? (v) => v.toLowerCase() === literal : (v) => v === literal,
-    };
-  }
+  if (prefix === null) return { ...literalGlob(literalText, ignoreCase), source };
   let regex: RegExp;
   try {
     regex = new RegExp(`^${re}$`, ignoreCase ? "si" : "s");

@@ -11,6 +11,7 @@ import {
   type YAMLSeq,
 } from "yaml";
 import { type Diagnostic, nearest } from "./diagnostics.js";
+import { composeFast } from "./yaml-fast.js";
 
 /**
  * A YAML file being validated: positions for nodes, and helpers that check a node's type or keys
@@ -19,12 +20,25 @@ import { type Diagnostic, nearest } from "./diagnostics.js";
 export class YamlSource {
   readonly diagnostics: Diagnostic[] = [];
   readonly root: Node | null;
-  private readonly lines = new LineCounter();
+  /** Start offsets of the lines, for `position`. */
+  readonly lines = new LineCounter();
 
+  /** `fast: false` skips the fast composer (tests compare the two). */
   constructor(
     readonly text: string,
     readonly file: string,
+    options?: { fast?: boolean },
   ) {
+    // Most files take the fast composer, which builds the very tree parseDocument would; it
+    // declines anything it cannot reproduce exactly (errors included), and parseDocument runs.
+    const fast = options?.fast === false ? undefined : composeFast(text);
+    if (fast !== undefined) {
+      this.root = fast;
+      const starts = this.lines.lineStarts;
+      starts.push(0);
+      for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+      return;
+    }
     const doc = parseDocument(text, {
       lineCounter: this.lines,
       prettyErrors: false,

@@ -18,7 +18,8 @@ function run<M>(load: () => Promise<M>, pick: (m: M) => Action) {
     } catch (error) {
       const { reportError, EXIT } = await import("./output.js");
       reportError(error);
-      process.exitCode = EXIT.failure;
+      // `warden hook` must never end with a code the agent reads as "proceed".
+      process.exitCode = process.argv[2] === "hook" ? EXIT.deny : EXIT.failure;
     }
   };
 }
@@ -75,6 +76,57 @@ addRequestOptions(
     (m) => m.decide,
   ),
 );
+
+program
+  .command("hook")
+  .argument("<agent>", "claude-code, cursor, gemini-cli or codex")
+  .description(
+    "answer an agent's hook call: read its payload on stdin, decide, audit, reply in its format",
+  )
+  .option(
+    "--policy <file>",
+    "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME)",
+  )
+  .option("--timeout <seconds>", "deny if no decision is made within this time", "5")
+  .option(
+    "--sandbox-commands",
+    "rewrite allowed shell commands to `warden run -- bash -c '<cmd>'` (Claude Code, Gemini CLI, Codex; or WARDEN_SANDBOX_COMMANDS=1)",
+  )
+  .addHelpText(
+    "after",
+    `
+The agent runs this for you once \`warden install <agent>\` has added it to its settings.
+
+What each agent is asked about, and how Warden answers:
+  claude-code  PreToolUse: Bash, Read, Write, Edit, MultiEdit, NotebookEdit, Glob, Grep, LS,
+               WebFetch, WebSearch, mcp__<server>__<tool>. Answers permissionDecision
+               allow/ask/deny; a deny also exits 2 with the reason on stderr.
+  cursor       beforeShellExecution, beforeMCPExecution (allow/ask/deny), beforeReadFile
+               (allow/deny: ask becomes deny). Answers { permission, user_message, agent_message }.
+  gemini-cli   BeforeTool: run_shell_command, read_file, write_file, replace, glob, grep_search,
+               list_directory, read_many_files, web_fetch, google_web_search, MCP tools.
+               Answers { decision: allow/ask/deny, reason }.
+  codex        PreToolUse: Bash, apply_patch, mcp__<server>__<tool>. Codex has no "ask" for
+               hooks, so ask becomes deny with a reason saying a human must approve.
+
+It fails closed: a payload it cannot read, no policy, a broken policy, an audit log it cannot
+write, a crash or the --timeout all answer deny (exit 2). Every answer is one audit event
+(pep hook.<agent>); see them with \`warden audit search --pep hook.claude-code\`.
+
+Try it:
+  echo '{"hook_event_name":"PreToolUse","session_id":"s1","cwd":"/tmp","tool_name":"Bash","tool_input":{"command":"git status"}}' \\
+    | warden hook claude-code`,
+  )
+  // The agent runs this line: a usage error must still block the call (exit 2), never exit 1.
+  .exitOverride((error: CommanderError) => {
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  })
+  .action(
+    run(
+      () => import("./hook-command.js"),
+      (m) => m.hook,
+    ),
+  );
 
 const policy = program.command("policy").description("write, check and test policies");
 policy
@@ -194,6 +246,8 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 });
 
 program.exitOverride((error: CommanderError) => {
-  process.exit(error.exitCode === 0 ? 0 : 64);
+  // A hook line the agent runs with a usage error must still block the call: exit 2, not 64.
+  const hookCall = process.argv[2] === "hook";
+  process.exit(error.exitCode === 0 ? 0 : hookCall ? 2 : 64);
 });
 await program.parseAsync(process.argv);

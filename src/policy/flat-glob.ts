@@ -19,6 +19,7 @@ export class GlobSyntaxError extends Error {
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
 
 const GLOB_SYNTAX = /[\\*?[]/;
+const NEXT_SYNTAX = /[\\*?[]/g;
 
 function literalGlob(source: string, ignoreCase: boolean): FlatGlob {
   const literal = ignoreCase ? source.toLowerCase() : source;
@@ -38,6 +39,16 @@ export function compileFlatGlob(source: string, options?: { ignoreCase?: boolean
   let prefix: string | null = null;
   let i = 0;
   while (i < source.length) {
+    // Copy the run of ordinary characters up to the next glob character in one go.
+    NEXT_SYNTAX.lastIndex = i;
+    const stop = NEXT_SYNTAX.exec(source)?.index ?? source.length;
+    if (stop > i) {
+      const run = source.slice(i, stop);
+      re += run.replace(REGEX_SPECIAL, "\\$&");
+      literalText += run;
+      i = stop;
+      continue;
+    }
     const c = source[i]!;
     if (c === "\\") {
       const next = source[i + 1];
@@ -64,11 +75,7 @@ export function compileFlatGlob(source: string, options?: { ignoreCase?: boolean
         re += `[${body.replace(/\\(?!\])/g, "\\\\")}]`;
         i = close + 1;
       }
-      continue;
     }
-    re += c.replace(REGEX_SPECIAL, "\\$&");
-    literalText += c;
-    i++;
   }
   if (prefix === null) return { ...literalGlob(literalText, ignoreCase), source };
   let regex: RegExp;

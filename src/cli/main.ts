@@ -128,6 +128,45 @@ Try it:
     ),
   );
 
+const installCommands = () => import("./install-command.js");
+for (const [name, what] of [
+  ["install", "add Warden's hook to an agent's settings (idempotent, keeps a backup)"],
+  ["uninstall", "take Warden's hook out again: restore the backup, or remove just its entries"],
+] as const) {
+  program
+    .command(name)
+    .argument("<agent>", "claude-code, cursor, gemini-cli or codex")
+    .description(what)
+    .option("--scope <scope>", "user, project or managed", "user")
+    .option("--settings-dir <dir>", "write the settings file in this directory instead")
+    .option(
+      "--sandbox-commands",
+      "install the hook with --sandbox-commands (see warden hook --help)",
+    )
+    .option("--json", "print what was done as JSON")
+    .addHelpText(
+      "after",
+      `
+Settings files:
+  claude-code  user ~/.claude/settings.json   project .claude/settings.json
+               managed /etc/claude-code/managed-settings.json (users cannot override it; also sets
+               permissions.disableBypassPermissionsMode "disable" and sandbox.allowUnsandboxedCommands false)
+  cursor       user ~/.cursor/hooks.json      project .cursor/hooks.json  (entries carry failClosed: true)
+  gemini-cli   user ~/.gemini/settings.json   project .gemini/settings.json
+               managed /etc/gemini-cli/settings.json
+  codex        user ~/.codex/hooks.json       project .codex/hooks.json
+
+install keeps the original as <file>.warden-backup; uninstall restores it if the file is unchanged
+since install, and otherwise removes only Warden's entries.
+
+Examples:
+  warden install claude-code
+  warden install claude-code --scope managed
+  warden uninstall cursor --scope project`,
+    )
+    .action(run(installCommands, (m) => (name === "install" ? m.install : m.uninstall)));
+}
+
 const policy = program.command("policy").description("write, check and test policies");
 policy
   .command("lint")

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLI, cli, ROOT, tempDir } from "./cli.js";
@@ -222,5 +222,304 @@ describe("warden hook fails closed when Warden breaks", () => {
   it("denies on usage errors instead of exiting with a code the agent reads as proceed", () => {
     expectDenied(hook("claude-code", call, {}, ["--no-such-option"]), "unknown option");
     expectDenied(hook("copilot", call), 'unknown agent "copilot"');
+  });
+});
+
+describe("warden hook gemini-cli, cursor and codex", () => {
+  const gemini = (tool_name: string, tool_input: unknown, extra: object = {}) => ({
+    session_id: "gm-1",
+    transcript_path: "/tmp/g.json",
+    cwd: "/work/proj",
+    hook_event_name: "BeforeTool",
+    timestamp: "2026-11-25T10:00:00Z",
+    tool_name,
+    tool_input,
+    ...extra,
+  });
+  const cursorPayload = (hook_event_name: string, fields: object) => ({
+    hook_event_name,
+    conversation_id: "cu-1",
+    generation_id: "g-1",
+    workspace_roots: ["/work/proj"],
+    user_email: "dev@example.com",
+    ...fields,
+  });
+  const codexPayload = (tool_name: string, tool_input: unknown) => ({
+    session_id: "cx-1",
+    turn_id: "t-1",
+    transcript_path: null,
+    cwd: "/work/proj",
+    hook_event_name: "PreToolUse",
+    model: "gpt-5",
+    permission_mode: "default",
+    tool_name,
+    tool_input,
+    tool_use_id: "call-1",
+  });
+
+  it("gemini-cli: allow, ask, deny, MCP, malformed", () => {
+    expect(hook("gemini-cli", gemini("run_shell_command", { command: "git status" }))).toEqual({
+      status: 0,
+      stdout: '{"decision":"allow"}\n',
+      stderr: "",
+    });
+    const ask = hook(
+      "gemini-cli",
+      gemini("run_shell_command", { command: "git push origin main" }),
+    );
+    const askReason = `Warden needs your approval for this call: Publishing changes leaves the laptop; a human confirms it. [rule publishing-needs-review, ${STARTER}]`;
+    expect(ask.status).toBe(0);
+    expect(JSON.parse(ask.stdout)).toEqual({
+      decision: "ask",
+      reason: askReason,
+      systemMessage: askReason,
+    });
+    const deny = hook("gemini-cli", gemini("read_file", { file_path: `${env.HOME}/.ssh/id_rsa` }));
+    expect(deny.status).toBe(2);
+    expect(JSON.parse(deny.stdout)).toMatchObject({ decision: "deny" });
+    expect(deny.stderr).toContain("Credentials are brokered by Warden");
+    const mcp = hook(
+      "gemini-cli",
+      gemini(
+        "mcp_gmail_send_email",
+        { to: ["x@y.z"] },
+        {
+          mcp_context: { server_name: "gmail", tool_name: "send_email", command: "gmail-mcp" },
+        },
+      ),
+    );
+    expect(JSON.parse(mcp.stdout).decision).toMatch(/ask|deny/);
+    const [event] = events("--pep", "hook.gemini-cli", "--kind", "mcp.call");
+    expect(event).toMatchObject({
+      principal: { agent: "gemini-cli", session: "gm-1" },
+      target: { server: "gmail", tool: "send_email" },
+    });
+    const bad = hook("gemini-cli", gemini("write_todos", { todos: [] }));
+    expect(bad.status).toBe(2);
+    expect(JSON.parse(bad.stdout).reason).toContain(
+      `does not know Gemini CLI's tool "write_todos"`,
+    );
+    const rewritten = hook(
+      "gemini-cli",
+      gemini("run_shell_command", { command: "git status", dir_path: "sub" }),
+      {},
+      ["--sandbox-commands"],
+    );
+    expect(JSON.parse(rewritten.stdout)).toEqual({
+      decision: "allow",
+      hookSpecificOutput: {
+        hookEventName: "BeforeTool",
+        tool_input: {
+          command: `${process.execPath} ${CLI} run -- bash -c 'git status'`,
+          dir_path: "sub",
+        },
+      },
+    });
+  });
+
+  it("cursor: shell allow/ask/deny, MCP, file reads (ask → deny), malformed", () => {
+    const allow = hook(
+      "cursor",
+      cursorPayload("beforeShellExecution", { command: "git status", cwd: "/work/proj" }),
+    );
+    const allowReason = `Warden allowed this call: Reading and testing the project is everyday work. [rule everyday-commands, ${STARTER}]`;
+    expect(allow).toEqual({
+      status: 0,
+      stdout: `${JSON.stringify({ permission: "allow", user_message: allowReason, agent_message: allowReason })}\n`,
+      stderr: "",
+    });
+    const ask = hook(
+      "cursor",
+      cursorPayload("beforeShellExecution", { command: "git push origin main", cwd: "/work/proj" }),
+    );
+    expect(ask.status).toBe(0);
+    expect(JSON.parse(ask.stdout).permission).toBe("ask");
+    const deny = hook(
+      "cursor",
+      cursorPayload("beforeShellExecution", { command: "rm -rf /", cwd: "/" }),
+    );
+    expect(deny.status).toBe(2);
+    expect(JSON.parse(deny.stdout).permission).toBe("deny");
+    const mcp = hook(
+      "cursor",
+      cursorPayload("beforeMCPExecution", {
+        tool_name: "send_email",
+        tool_input: JSON.stringify({ to: ["x@y.z"] }),
+        command: "npx -y gmail",
+      }),
+    );
+    expect(JSON.parse(mcp.stdout).permission).toMatch(/ask|deny/);
+    const [event] = events("--pep", "hook.cursor", "--kind", "mcp.call");
+    expect(event).toMatchObject({
+      principal: { agent: "cursor", user: "dev@example.com", session: "cu-1" },
+      target: { server: "gmail", tool: "send_email", args: { to: ["x@y.z"] } },
+    });
+    const secret = hook(
+      "cursor",
+      cursorPayload("beforeReadFile", { file_path: `${env.HOME}/.aws/credentials`, content: "" }),
+    );
+    expect(secret.status).toBe(2);
+    const write = hook(
+      "cursor",
+      cursorPayload("beforeReadFile", { file_path: "README.md", content: "" }),
+    );
+    expect(write.status).toBe(0);
+    expect(JSON.parse(write.stdout).permission).toBe("allow");
+    const bad = hook("cursor", cursorPayload("afterFileEdit", { file_path: "/x" }));
+    expect(bad.status).toBe(2);
+    expect(JSON.parse(bad.stdout).user_message).toContain(
+      `does not handle Cursor's "afterFileEdit" hook`,
+    );
+  });
+
+  it("cursor: ask on a file read becomes deny, saying a human must approve", () => {
+    const strict = join(dir, "ask-reads.yaml");
+    writeFileSync(
+      strict,
+      "apiVersion: warden/v1\nkind: Policy\nmetadata: { name: ask-reads, version: '1' }\n" +
+        "defaults: { fs.read: ask }\n",
+    );
+    const r = hook(
+      "cursor",
+      cursorPayload("beforeReadFile", { file_path: "/work/proj/a.txt", content: "" }),
+      {
+        WARDEN_POLICY: strict,
+      },
+    );
+    expect(r.status).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out.permission).toBe("deny");
+    expect(out.user_message).toContain("a human must approve it, and Cursor cannot ask");
+  });
+
+  it("codex: allow is silent, ask becomes deny, deny exits 2, apply_patch and MCP", () => {
+    expect(hook("codex", codexPayload("Bash", { command: "git status" }))).toEqual({
+      status: 0,
+      stdout: "",
+      stderr: "",
+    });
+    const ask = hook("codex", codexPayload("Bash", { command: "git push origin main" }));
+    expect(ask.status).toBe(2);
+    const out = JSON.parse(ask.stdout).hookSpecificOutput;
+    expect(out.permissionDecision).toBe("deny");
+    expect(out.permissionDecisionReason).toContain("a human must approve it, and Codex cannot ask");
+    expect(ask.stderr).toContain("a human must approve it");
+    const patch =
+      "*** Begin Patch\n*** Add File: src/new.ts\n+x\n*** Update File: ../../etc/hosts\n@@\n-a\n+b\n*** End Patch\n";
+    const p = hook("codex", codexPayload("apply_patch", { command: patch }));
+    const [event] = events("--pep", "hook.codex", "--kind", "fs.write");
+    expect(p.status).toBe(2); // writing /etc/hosts is outside the workspace
+    expect(event.context.alsoDecided).toHaveLength(1);
+    const mcp = hook("codex", codexPayload("mcp__linear__create_issue", { title: "t" }));
+    expect(mcp.status).toBe(2); // mcp.call defaults to ask, and Codex cannot ask
+    const bad = hook("codex", codexPayload("web_search", { query: "x" }));
+    expect(JSON.parse(bad.stdout).hookSpecificOutput.permissionDecisionReason).toContain(
+      `does not know Codex's tool "web_search"`,
+    );
+  });
+});
+
+describe("warden install / uninstall", () => {
+  const install = (agent: string, settingsDir: string, ...args: string[]) =>
+    cli(["install", agent, "--settings-dir", settingsDir, "--json", ...args], env);
+  const uninstall = (agent: string, settingsDir: string, ...args: string[]) =>
+    cli(["uninstall", agent, "--settings-dir", settingsDir, "--json", ...args], env);
+  const read = (file: string) => JSON.parse(readFileSync(file, "utf8"));
+  const command = (agent: string) => `${process.execPath} ${CLI} hook ${agent}`;
+
+  it("claude-code: merges idempotently, keeps a backup, and restores it", () => {
+    const d = tempDir("warden-install-");
+    const file = join(d, "settings.json");
+    const original = {
+      model: "opus",
+      hooks: {
+        PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "my-check" }] }],
+      },
+    };
+    writeFileSync(file, JSON.stringify(original));
+    const originalText = readFileSync(file, "utf8");
+    expect(install("claude-code", d).status).toBe(0);
+    expect(install("claude-code", d).status).toBe(0);
+    const settings = read(file);
+    expect(settings.model).toBe("opus");
+    expect(settings.hooks.PreToolUse).toEqual([
+      original.hooks.PreToolUse[0],
+      {
+        matcher:
+          "Bash|Read|Write|Edit|MultiEdit|NotebookEdit|Glob|Grep|LS|WebFetch|WebSearch|mcp__.*",
+        hooks: [{ type: "command", command: command("claude-code"), timeout: 30 }],
+      },
+    ]);
+    expect(readFileSync(`${file}.warden-backup`, "utf8")).toBe(originalText);
+    const r = uninstall("claude-code", d);
+    expect(JSON.parse(r.stdout).action).toBe("restored");
+    expect(readFileSync(file, "utf8")).toBe(originalText);
+    expect(existsSync(`${file}.warden-backup`)).toBe(false);
+  });
+
+  it("claude-code: uninstall after the user edited the file removes only Warden's entries", () => {
+    const d = tempDir("warden-install-");
+    const file = join(d, "settings.json");
+    install("claude-code", d);
+    const edited = read(file);
+    edited.theme = "dark";
+    writeFileSync(file, JSON.stringify(edited));
+    expect(JSON.parse(uninstall("claude-code", d).stdout).action).toBe("entries-removed");
+    expect(read(file)).toEqual({ theme: "dark" });
+  });
+
+  it("claude-code managed scope also disables bypass mode and unsandboxed commands", () => {
+    const d = tempDir("warden-install-");
+    const r = install("claude-code", d, "--scope", "managed");
+    expect(JSON.parse(r.stdout).file).toBe(join(d, "managed-settings.json"));
+    const settings = read(join(d, "managed-settings.json"));
+    expect(settings.permissions).toEqual({ disableBypassPermissionsMode: "disable" });
+    expect(settings.sandbox).toEqual({ allowUnsandboxedCommands: false });
+    expect(settings.hooks.PreToolUse[0].hooks[0].command).toBe(command("claude-code"));
+    expect(JSON.parse(uninstall("claude-code", d, "--scope", "managed").stdout).action).toBe(
+      "removed",
+    );
+    expect(existsSync(join(d, "managed-settings.json"))).toBe(false);
+  });
+
+  it("cursor: one failClosed entry per hook event, idempotent", () => {
+    const d = tempDir("warden-install-");
+    install("cursor", d);
+    install("cursor", d);
+    const entry = { command: command("cursor"), timeout: 30, failClosed: true };
+    expect(read(join(d, "hooks.json"))).toEqual({
+      version: 1,
+      hooks: {
+        beforeShellExecution: [entry],
+        beforeMCPExecution: [entry],
+        beforeReadFile: [entry],
+      },
+    });
+    expect(install("cursor", d, "--scope", "managed").status).toBe(1);
+  });
+
+  it("gemini-cli and codex: hooks in their settings files, removed again", () => {
+    const d = tempDir("warden-install-");
+    install("gemini-cli", d);
+    install("gemini-cli", d);
+    expect(read(join(d, "settings.json")).hooks.BeforeTool).toEqual([
+      {
+        matcher:
+          "run_shell_command|read_file|write_file|replace|glob|grep_search|search_file_content|list_directory|read_many_files|web_fetch|google_web_search|mcp_.*",
+        hooks: [
+          { name: "warden", type: "command", command: command("gemini-cli"), timeout: 30000 },
+        ],
+      },
+    ]);
+    install("codex", d);
+    expect(read(join(d, "hooks.json")).hooks.PreToolUse).toEqual([
+      {
+        matcher: "Bash|apply_patch|mcp__.*",
+        hooks: [{ type: "command", command: command("codex"), timeout: 30 }],
+      },
+    ]);
+    expect(JSON.parse(uninstall("gemini-cli", d).stdout).action).toBe("removed");
+    expect(JSON.parse(uninstall("codex", d).stdout).action).toBe("removed");
+    expect(JSON.parse(uninstall("codex", d).stdout).action).toBe("not-installed");
   });
 });

@@ -17,7 +17,7 @@
  * bypassPermissions means Claude Code itself would run every tool: only Warden's hook stands
  * between the model and the machine, which the control test shows.
  */
-import { runClaude, writeClaudeSettings } from "./claude-code.js";
+import { runClaude } from "./claude-code.js";
 import type { Reply } from "./model-server.js";
 import { describeAgent } from "./scenarios.js";
 
@@ -26,8 +26,6 @@ describeAgent({
   label: "Claude Code",
   shell: (command): Reply => ({ tool: { name: "Bash", input: { command, description: "step" } } }),
   readFile: (path): Reply => ({ tool: { name: "Read", input: { file_path: path } } }),
-  setup: (machine, _server, hook) => {
-    if (hook) writeClaudeSettings(machine, hook);
-  },
+  setup: () => {},
   run: (machine, server, prompt) => runClaude(machine, server.url, prompt),
 });

@@ -1,28 +1,13 @@
 /**
  * Runs the real Claude Code CLI non-interactively against the scripted model server, with a
- * PreToolUse hook in the project's `.claude/settings.json`.
+ * PreToolUse hook that `warden install claude-code --scope project` put in `.claude/settings.json`.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baseEnv, type Machine, packageFile, type RunResult, runProcess } from "./harness.js";
 
 /** The native binary from the platform package (the wrapper's postinstall only copies it). */
 export function claudeBinary(): string {
   return packageFile("@anthropic-ai", `claude-code-${process.platform}-${process.arch}`, "claude");
-}
-
-/** Writes the hook into the project settings ourselves (as `warden install` would). */
-export function writeClaudeSettings(machine: Machine, hookCommand: string): void {
-  const dir = join(machine.workspace, ".claude");
-  mkdirSync(dir, { recursive: true });
-  const settings = {
-    hooks: {
-      PreToolUse: [
-        { matcher: "*", hooks: [{ type: "command", command: hookCommand, timeout: 60 }] },
-      ],
-    },
-  };
-  writeFileSync(join(dir, "settings.json"), `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 export function claudeEnv(machine: Machine, baseUrl: string): NodeJS.ProcessEnv {

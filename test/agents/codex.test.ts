@@ -21,16 +21,13 @@
  * --dangerously-bypass-approvals-and-sandbox means Codex itself would run every command unsandboxed:
  * only Warden's hook stands in the way, which the control test shows.
  */
-import { codexShell, runCodex, writeCodexConfig, writeCodexHook } from "./codex.js";
+import { codexShell, runCodex, writeCodexConfig } from "./codex.js";
 import { describeAgent } from "./scenarios.js";
 
 describeAgent({
   agent: "codex",
   label: "Codex",
   shell: (command) => codexShell(command),
-  setup: (machine, server, hook) => {
-    writeCodexConfig(machine, server.url);
-    if (hook) writeCodexHook(machine, hook);
-  },
+  setup: (machine, server) => writeCodexConfig(machine, server.url),
   run: (machine, _server, prompt) => runCodex(machine, prompt),
 });

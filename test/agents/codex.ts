@@ -1,6 +1,6 @@
 /**
  * Runs the real Codex CLI (`codex exec`) non-interactively against the scripted model server,
- * with a PreToolUse hook in the project's `.codex/hooks.json`.
+ * with the PreToolUse hook that `warden install codex --scope project` put in `.codex/hooks.json`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -75,20 +75,6 @@ enabled = false
 trust_level = "trusted"
 `;
   writeFileSync(join(dir, "config.toml"), toml);
-}
-
-/** The project's `.codex/hooks.json` (as `warden install codex --scope project` would). */
-export function writeCodexHook(machine: Machine, hookCommand: string): void {
-  const dir = join(machine.workspace, ".codex");
-  mkdirSync(dir, { recursive: true });
-  const hooks = {
-    hooks: {
-      PreToolUse: [
-        { matcher: "*", hooks: [{ type: "command", command: hookCommand, timeout: 60 }] },
-      ],
-    },
-  };
-  writeFileSync(join(dir, "hooks.json"), `${JSON.stringify(hooks, null, 2)}\n`);
 }
 
 export function codexEnv(machine: Machine): NodeJS.ProcessEnv {

@@ -15,7 +15,7 @@
  * --yolo means Gemini CLI itself approves every tool: only Warden's hook stands in the way, which
  * the control test shows.
  */
-import { runGemini, writeGeminiHook, writeGeminiUserSettings } from "./gemini-cli.js";
+import { runGemini, writeGeminiUserSettings } from "./gemini-cli.js";
 import type { Reply } from "./model-server.js";
 import { describeAgent } from "./scenarios.js";
 
@@ -26,9 +26,6 @@ describeAgent({
     tool: { name: "run_shell_command", input: { command, description: "step" } },
   }),
   readFile: (path): Reply => ({ tool: { name: "read_file", input: { file_path: path } } }),
-  setup: (machine, _server, hook) => {
-    writeGeminiUserSettings(machine);
-    if (hook) writeGeminiHook(machine, hook);
-  },
+  setup: (machine) => writeGeminiUserSettings(machine),
   run: (machine, server, prompt) => runGemini(machine, server.url, prompt),
 });

@@ -1,6 +1,6 @@
 /**
  * Runs the real Gemini CLI non-interactively against the scripted model server, with a
- * BeforeTool hook in the project's `.gemini/settings.json`.
+ * BeforeTool hook that `warden install gemini-cli --scope project` put in `.gemini/settings.json`.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,17 +22,6 @@ export function writeGeminiUserSettings(machine: Machine): void {
     privacy: { usageStatisticsEnabled: false },
     telemetry: { enabled: false },
     security: { auth: { selectedType: "gemini-api-key" }, folderTrust: { enabled: false } },
-  });
-}
-
-/** Project settings with the BeforeTool hook (as `warden install gemini --scope project` would). */
-export function writeGeminiHook(machine: Machine, hookCommand: string): void {
-  writeJson(join(machine.workspace, ".gemini"), {
-    hooks: {
-      BeforeTool: [
-        { matcher: "*", hooks: [{ type: "command", command: hookCommand, timeout: 60_000 }] },
-      ],
-    },
   });
 }
 

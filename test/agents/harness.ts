@@ -6,7 +6,15 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,16 +41,6 @@ export interface Machine {
   /** A credentials file inside the workspace holding the same marker (agents that only read there). */
   envPath: string;
   cleanup(): void;
-}
-
-/** Quotes a word for a POSIX shell command line (hook commands are run through a shell). */
-export function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** The hook command line an agent runs: Warden's real adapter, by absolute paths. */
-export function hookCommand(agent: string): string {
-  return [NODE, WARDEN, "hook", agent].map(shellQuote).join(" ");
 }
 
 /** The policy the tests run under: everyday commands run; `touch` and the secrets are denied. */
@@ -223,15 +221,23 @@ export async function auditEvents(machine: Machine): Promise<AuditEvent[]> {
     .map((line) => JSON.parse(line) as AuditEvent);
 }
 
-/** Does `dist/cli/main.js` know this subcommand (e.g. `install`)? */
-export async function wardenHas(subcommand: string): Promise<boolean> {
-  if (!existsSync(WARDEN)) return false;
-  const run = await runProcess(NODE, [WARDEN, subcommand, "--help"], {
-    cwd: REPO,
-    env: { PATH: process.env.PATH ?? "" },
+/**
+ * `warden install <agent> --scope project`, run in the workspace under the fake HOME, as a user
+ * would; returns the settings file it wrote, which must now carry the hook command line.
+ */
+export async function wardenInstall(machine: Machine, agent: string): Promise<string> {
+  const run = await runProcess(NODE, [WARDEN, "install", agent, "--scope", "project", "--json"], {
+    cwd: machine.workspace,
+    env: baseEnv(machine, {}),
     timeoutMs: 30_000,
   });
-  return run.code === 0;
+  if (run.code !== 0) throw new Error(`warden install ${agent} failed\n${report(run, "")}`);
+  const written = JSON.stringify(JSON.parse(run.stdout));
+  const settings = /"(\/[^"]+\.json)"/.exec(written)?.[1];
+  if (!settings || !existsSync(settings) || !readFileSync(settings, "utf8").includes("hook")) {
+    throw new Error(`warden install ${agent} wrote no hook that can be found\n${run.stdout}`);
+  }
+  return settings;
 }
 
 /** Resolves a file inside an installed package, or throws with what to install. */

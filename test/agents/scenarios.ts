@@ -1,6 +1,8 @@
 /**
  * The same scenarios for every agent: each runs the real CLI once against a fresh scripted model
- * server and a fresh machine layout, with Warden's real hook installed, and checks what happened
+ * server and a fresh machine layout, with Warden's real hook installed by
+ * `warden install <agent> --scope project` (run in the workspace under the fake HOME, as a user
+ * would), and checks what happened
  * on disk, what the model was sent back, and what the audit log holds.
  *
  * Not here yet, because `warden hook` decides a shell command by its argv alone until the bash
@@ -15,12 +17,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type AuditEvent,
   auditEvents,
-  hookCommand,
   type Machine,
   makeMachine,
   type RunResult,
   report,
   TEST_TIMEOUT_MS,
+  wardenInstall,
 } from "./harness.js";
 import {
   lastToolResult,
@@ -37,8 +39,8 @@ export interface AgentDriver {
   shell(command: string): ScriptStep;
   /** A script step calling the agent's own file-read tool, if it has one. */
   readFile?(path: string): ScriptStep;
-  /** Writes the agent's config; with `hook`, the hook command too. */
-  setup(machine: Machine, server: ModelServer, hook: string | null): void | Promise<void>;
+  /** Writes the agent's own config (provider, offline switches); the hook comes from `warden install`. */
+  setup(machine: Machine, server: ModelServer): void;
   run(machine: Machine, server: ModelServer, prompt: string): Promise<RunResult>;
 }
 
@@ -77,7 +79,8 @@ export function describeAgent(driver: AgentDriver): void {
         () => server.close(),
         () => machine.cleanup(),
       );
-      await driver.setup(machine, server, withHook ? hookCommand(driver.agent) : null);
+      driver.setup(machine, server);
+      if (withHook) await wardenInstall(machine, driver.agent);
       const run = await driver.run(machine, server, "Please run the scripted step.");
       const after = server.mainRequests().find((r) => r.step === 1);
       const toolResult = after ? lastToolResult(after) : "";

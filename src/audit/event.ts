@@ -31,10 +31,15 @@ export interface AuditEvent {
   latencyUs?: number;
 }
 
-/** An event redacted and validated, waiting for its seq (assigned when its batch commits). */
+/**
+ * An event redacted, validated and already encoded, waiting for its seq (assigned when its batch
+ * commits): its canonical JSON is `head + seq + tail`, since "seq" sorts between "principal" and
+ * "target". Encoding before the write transaction keeps the transaction short.
+ */
 export interface PreparedEvent {
-  fields: Omit<AuditEvent, "seq">;
   columns: EventColumns;
+  head: string;
+  tail: string;
 }
 
 /** Copies of event fields kept as indexed columns beside the canonical bytes, for search. */
@@ -77,7 +82,7 @@ export function prepareEvent(input: AuditEventInput, redactor: Redactor): Prepar
   ) {
     invalid("latencyUs must be a finite number >= 0");
   }
-  const safe = redactor.value({
+  const [safe, sorted] = redactor.canonicalValue({
     kind: input.kind,
     pep: input.pep,
     principal,
@@ -85,12 +90,42 @@ export function prepareEvent(input: AuditEventInput, redactor: Redactor): Prepar
     context: input.context,
     decision: input.decision,
     latencyUs: input.latencyUs === undefined ? undefined : Math.round(input.latencyUs),
-  }) as Omit<AuditEvent, "seq" | "v" | "time">;
-  const fields: Omit<AuditEvent, "seq"> = { v: 1, time: time.toISOString(), ...safe };
-  return { fields, columns: columnsOf(fields, time.getTime()) };
+  }) as [Omit<AuditEvent, "seq" | "v" | "time">, boolean];
+  const iso = time.toISOString();
+  const columns = columnsOf(safe, time.getTime());
+  if (sorted && hasOnlyInputKeys(safe)) {
+    // The members before "seq" are the copy less its target, already in canonical order.
+    const { target, ...before } = safe;
+    const text = JSON.stringify(before);
+    return {
+      columns,
+      head: `${text.slice(0, -1)}${text.length > 2 ? "," : ""}"seq":`,
+      tail: `${target === undefined ? "" : `,"target":${JSON.stringify(target)}`},"time":"${iso}","v":1}`,
+    };
+  }
+  return { columns, ...encodeParts({ v: 1, time: iso, ...safe }, sorted) };
 }
 
-export function columnsOf(event: Omit<AuditEvent, "seq">, timeMs: number): EventColumns {
+const INPUT_KEYS = new Set([
+  "context",
+  "decision",
+  "kind",
+  "latencyUs",
+  "pep",
+  "principal",
+  "target",
+]);
+
+/** Whether no top-level key was redacted into another (only a registered secret can do that). */
+function hasOnlyInputKeys(safe: object): boolean {
+  for (const key in safe) if (!INPUT_KEYS.has(key)) return false;
+  return true;
+}
+
+export function columnsOf(
+  event: Omit<AuditEvent, "seq" | "v" | "time">,
+  timeMs: number,
+): EventColumns {
   return {
     timeMs,
     kind: event.kind,
@@ -102,9 +137,43 @@ export function columnsOf(event: Omit<AuditEvent, "seq">, timeMs: number): Event
   };
 }
 
+/**
+ * The canonical JSON of `fields` plus a seq, as the text before and after the seq number.
+ * `sorted`: every object inside `fields` has its keys in canonical order and none is an array
+ * index (the Redactor's copies), so `JSON.stringify` of each member is already RFC 8785: it
+ * escapes strings and prints numbers exactly as JCS does, and the Redactor has replaced lone
+ * surrogates and rejected non-finite numbers. Otherwise each member goes through `canonicalize`.
+ */
+function encodeParts(
+  fields: Omit<AuditEvent, "seq">,
+  sorted: boolean,
+): { head: string; tail: string } {
+  const record = fields as unknown as Record<string, unknown>;
+  const encode = sorted ? JSON.stringify : canonicalize;
+  const keys = Object.keys(record).filter((key) => key !== "seq");
+  keys.push("seq");
+  keys.sort();
+  let head = "{";
+  let tail = "";
+  let before = true; // still before "seq"
+  for (const key of keys) {
+    if (key === "seq") {
+      head += head.length > 1 ? ',"seq":' : '"seq":';
+      before = false;
+      continue;
+    }
+    const value = record[key];
+    if (value === undefined) continue;
+    const member = `${encode(key)}:${encode(value)}`;
+    if (before) head += head.length > 1 ? `,${member}` : member;
+    else tail += `,${member}`;
+  }
+  return { head, tail: `${tail}}` };
+}
+
 /** The canonical JSON of the event at `seq`: the exact bytes that are stored and hashed. */
 export function encodeEvent(prepared: PreparedEvent, seq: number): string {
-  return canonicalize({ ...prepared.fields, seq });
+  return prepared.head + seq + prepared.tail;
 }
 
 function invalid(why: string): never {

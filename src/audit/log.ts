@@ -438,7 +438,7 @@ export class AuditLog {
           const body = encodeEvent(event, seq);
           const leaf = hashLeafText(body);
           this.store.insertEvent(seq, event.columns, leaf, body);
-          frontier.push(leaf, (level, index, hash) => this.store.insertNode(level, index, hash));
+          frontier.push(leaf, this.store.insertNode);
           out.push({ seq, leafHash: leaf.toString("hex") });
         }
         if (this.auto && this.signer) {

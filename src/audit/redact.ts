@@ -76,8 +76,32 @@ function replacePatterns(
   });
 }
 
+/**
+ * A cheap superset test of every pattern above: each needs one of these literals (the
+ * case-insensitive ones behind their hint). Strings without any skip the full scans.
+ */
+const PATTERN_HINT =
+  /-----BEGIN |eyJ|gh[pousr]_|github_pat_|A[KS]IA|xox[abprs]-|[rs]k_live_|sk-|AIza|aws_?secret|bearer|:\/\//i;
+
+/** A key as it is copied: its redacted text and, if it names a credential, the credential type. */
+interface KeyInfo {
+  safe: string;
+  type: string | undefined;
+}
+/** Keys repeat from event to event; their redaction is cached up to this many distinct keys. */
+const KEY_CACHE_LIMIT = 4_096;
+
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (text) => (text as string & { isWellFormed(): boolean }).isWellFormed()
+    : (text) => wellFormed(text) === text;
+
 export class Redactor {
   private secrets: string[] = [];
+  private readonly keys = new Map<string, KeyInfo>();
+  /** During a copy: whether every object so far is in canonical key order (see canonicalValue). */
+  private canonicalOrder = true;
+  private readonly path: Array<string | number> = [];
 
   constructor(secrets: Iterable<string> = []) {
     for (const secret of secrets) this.addSecret(secret);
@@ -87,15 +111,16 @@ export class Redactor {
     if (typeof value !== "string" || value.length === 0 || this.secrets.includes(value)) return;
     // Longest first, so a secret that contains another is replaced whole.
     this.secrets = [...this.secrets, value].sort((a, b) => b.length - a.length);
+    this.keys.clear();
   }
 
   /** Redacts one string. */
   string(text: string): string {
-    let out = wellFormed(text);
+    let out = isWellFormed(text) ? text : wellFormed(text);
     for (const secret of this.secrets) {
       if (out.includes(secret)) out = out.split(secret).join(redacted("secret"));
     }
-    if (out.length < MIN_PATTERN_LENGTH) return out;
+    if (out.length < MIN_PATTERN_LENGTH || !PATTERN_HINT.test(out)) return out;
     out = replacePatterns(out, COMBINED, PATTERNS);
     return COMBINED_I_HINT.test(out) ? replacePatterns(out, COMBINED_I, PATTERNS_I) : out;
   }
@@ -105,15 +130,31 @@ export class Redactor {
    * dropped). Throws AUDIT_INVALID_EVENT for values JSON cannot hold.
    */
   value(value: unknown, path = "event"): unknown {
-    return this.copy(value, path, []);
+    return this.canonicalValue(value, path)[0];
   }
 
-  private copy(value: unknown, path: string, stack: object[]): unknown {
+  /**
+   * `value`, and whether every object of the copy has its members in RFC 8785 order (UTF-16
+   * order of the redacted keys, no array-index keys, which JavaScript always enumerates first):
+   * then `JSON.stringify` of the copy is its canonical JSON.
+   */
+  canonicalValue(value: unknown, path = "event"): [unknown, boolean] {
+    this.canonicalOrder = true;
+    this.path.length = 0;
+    this.path.push(path);
+    try {
+      return [this.copy(value, []), this.canonicalOrder];
+    } finally {
+      this.path.length = 0;
+    }
+  }
+
+  private copy(value: unknown, stack: object[]): unknown {
     switch (typeof value) {
       case "string":
         return this.string(value);
       case "number":
-        if (!Number.isFinite(value)) invalid(path, `${value} is not a JSON number`);
+        if (!Number.isFinite(value)) this.invalid(`${value} is not a JSON number`);
         return this.secrets.length > 0 && this.string(String(value)) !== String(value)
           ? redacted("secret")
           : value;
@@ -124,31 +165,81 @@ export class Redactor {
       case "object":
         break;
       default:
-        invalid(path, `a ${typeof value} is not JSON`);
+        this.invalid(`a ${typeof value} is not JSON`);
     }
     if (value === null) return null;
     const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === "function") return this.copy(toJSON.call(value), path, stack);
-    if (stack.includes(value)) invalid(path, "the value contains a cycle");
+    if (typeof toJSON === "function") return this.copy(toJSON.call(value), stack);
+    if (stack.includes(value)) this.invalid("the value contains a cycle");
     stack.push(value);
+    const path = this.path;
     let out: unknown;
     if (Array.isArray(value)) {
-      out = value.map((item, i) => this.copy(item, `${path}[${i}]`, stack) ?? null);
+      const copy: unknown[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        copy[i] = this.copy(value[i], stack) ?? null;
+        path.pop();
+      }
+      out = copy;
     } else {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      const infos: KeyInfo[] = new Array(keys.length);
+      let inOrder = true;
+      for (let i = 0; i < keys.length; i++) {
+        const info = this.keyInfo(keys[i]!);
+        infos[i] = info;
+        if (i > 0 && !(infos[i - 1]!.safe < info.safe)) inOrder = false;
+        const first = info.safe.charCodeAt(0);
+        if (first >= 0x30 && first <= 0x39) this.canonicalOrder = false; // maybe an array index
+      }
+      // Members in canonical order of their redacted keys; on equal keys the later one wins,
+      // as it would by plain assignment in source order.
+      let order: number[] | undefined;
+      if (!inOrder) {
+        order = keys.map((_, i) => i);
+        order.sort((a, b) => {
+          const x = infos[a]!.safe;
+          const y = infos[b]!.safe;
+          return x < y ? -1 : x > y ? 1 : a - b;
+        });
+      }
       const copy: Record<string, unknown> = {};
-      for (const [key, member] of Object.entries(value)) {
+      for (let n = 0; n < keys.length; n++) {
+        const i = order ? order[n]! : n;
+        const key = keys[i]!;
+        const member = record[key];
         if (member === undefined) continue;
-        const type = sensitiveKeyType(key);
-        const safeKey = this.string(key);
-        copy[safeKey] =
-          type !== undefined && member !== null && typeof member !== "boolean"
-            ? redacted(type)
-            : this.copy(member, `${path}.${key}`, stack);
+        const { safe, type } = infos[i]!;
+        if (type !== undefined && member !== null && typeof member !== "boolean") {
+          copy[safe] = redacted(type);
+        } else {
+          path.push(key);
+          copy[safe] = this.copy(member, stack);
+          path.pop();
+        }
       }
       out = copy;
     }
     stack.pop();
     return out;
+  }
+
+  private keyInfo(key: string): KeyInfo {
+    let info = this.keys.get(key);
+    if (info === undefined) {
+      info = { safe: this.string(key), type: sensitiveKeyType(key) };
+      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
+      this.keys.set(key, info);
+    }
+    return info;
+  }
+
+  private invalid(why: string): never {
+    let text = "";
+    for (const part of this.path) text += typeof part === "number" ? `[${part}]` : `.${part}`;
+    invalid(text.slice(1), why);
   }
 }
 

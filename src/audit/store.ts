@@ -2,16 +2,25 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import Database from "better-sqlite3";
 import { type AuditCode, AuditError } from "./errors.js";
 import type { EventColumns } from "./event.js";
-import type { SubtreeSource } from "./merkle.js";
+import { hashChildren, type SubtreeSource } from "./merkle.js";
 
 /**
- * The SQLite store: events as canonical JSON beside indexed copies of the fields search uses,
- * the hashes of complete Merkle subtrees (`nodes`, maintained on append, like tlog tiles) so
- * proofs take O(log n) lookups, and signed checkpoints. Nothing here is trusted by `verify`,
- * which recomputes everything from `events.body`.
+ * The SQLite store: events as canonical JSON beside copies of the fields search uses, the hashes
+ * of complete Merkle subtrees of height >= NODE_MIN_LEVEL (`nodes`, maintained on append, like
+ * tlog tiles) so proofs take O(log n) lookups, and signed checkpoints. Nothing here is trusted by
+ * `verify`, which recomputes everything from `events.body`.
+ *
+ * Append speed is mostly index maintenance, so only `time` is indexed: the other search columns
+ * are read by a scan in seq order (cheap for the common values; rare values of `rule`, `agent`
+ * and `effect` are what most audits ask for, so those three keep a narrow index each).
+ * Subtrees below NODE_MIN_LEVEL are recomputed from the leaf hashes when a proof needs them (at
+ * most 2^NODE_MIN_LEVEL - 2 hashes per level walk), which saves a node row per event.
  */
 
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
+
+/** The lowest level of the stored Merkle nodes; lower subtrees are folded from leaf hashes. */
+export const NODE_MIN_LEVEL = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -31,12 +40,6 @@ CREATE TABLE IF NOT EXISTS events (
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
-CREATE INDEX IF NOT EXISTS events_kind ON events (kind);
-CREATE INDEX IF NOT EXISTS events_pep ON events (pep);
-CREATE INDEX IF NOT EXISTS events_agent ON events (agent);
-CREATE INDEX IF NOT EXISTS events_user ON events (user) WHERE user IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_effect ON events (effect) WHERE effect IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_rule ON events (rule) WHERE rule IS NOT NULL;
 CREATE TABLE IF NOT EXISTS nodes (
   level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
@@ -220,14 +223,23 @@ export class AuditStore implements SubtreeSource {
     );
   }
 
-  insertNode(level: number, index: number, hash: Buffer): void {
-    this.stmts.insertNode.run(level, index, hash);
-  }
+  /** Stores a complete subtree's hash if it is at a stored level (>= NODE_MIN_LEVEL). */
+  readonly insertNode = (level: number, index: number, hash: Buffer): void => {
+    if (level >= NODE_MIN_LEVEL) this.stmts.insertNode.run(level, index, hash);
+  };
 
   subtree(level: number, index: number): Buffer {
-    const hash = (
-      level === 0 ? this.stmts.leafHash.get(index) : this.stmts.node.get(level, index)
-    ) as Buffer | undefined;
+    let hash: Buffer | undefined;
+    if (level === 0) {
+      hash = this.stmts.leafHash.get(index) as Buffer | undefined;
+    } else if (level >= NODE_MIN_LEVEL) {
+      hash = this.stmts.node.get(level, index) as Buffer | undefined;
+    } else {
+      const width = 2 ** level;
+      const start = index * width;
+      const leaves = this.stmts.leafHashes.all(start, start + width) as Buffer[];
+      if (leaves.length === width) hash = foldComplete(leaves);
+    }
     if (!hash) {
       throw new AuditError(
         "AUDIT_STORE_CORRUPT",
@@ -324,6 +336,9 @@ function prepareStatements(db: Database.Database) {
     ),
     insertNode: db.prepare("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"),
     leafHash: db.prepare("SELECT leaf_hash FROM events WHERE seq = ?").pluck(),
+    leafHashes: db
+      .prepare("SELECT leaf_hash FROM events WHERE seq >= ? AND seq < ? ORDER BY seq")
+      .pluck(),
     node: db.prepare("SELECT hash FROM nodes WHERE level = ? AND idx = ?").pluck(),
     insertCheckpoint: db.prepare(
       "INSERT INTO checkpoints (size, root_hash, created, note) VALUES (?, ?, ?, ?)",
@@ -341,6 +356,15 @@ function prepareStatements(db: Database.Database) {
       .prepare("SELECT idx, hash FROM nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT ?")
       .raw(),
   };
+}
+
+/** The root of a complete subtree from its leaf hashes (a power of two of them), in place. */
+function foldComplete(hashes: Buffer[]): Buffer {
+  for (let width = hashes.length; width > 1; width /= 2) {
+    for (let i = 0; i < width / 2; i++)
+      hashes[i] = hashChildren(hashes[2 * i]!, hashes[2 * i + 1]!);
+  }
+  return hashes[0]!;
 }
 
 /** SQLite result codes, mapped to the audit codes callers branch on. */

@@ -328,13 +328,14 @@ describe("verify catches an attacker with disk access", () => {
   });
 
   it("a damaged node table (which proofs are served from)", () => {
-    build(20, [20]);
+    // Nodes are stored from level NODE_MIN_LEVEL (4) up: node 4/1 covers events 16..31.
+    build(40, [40]);
     attack((db) =>
-      db.prepare("UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 1").run(),
+      db.prepare("UPDATE nodes SET hash = zeroblob(32) WHERE level = 4 AND idx = 1").run(),
     );
     const result = verify();
     expect(result.problems).toEqual([
-      expect.objectContaining({ code: "AUDIT_NODE_MISMATCH", seq: 4 }),
+      expect.objectContaining({ code: "AUDIT_NODE_MISMATCH", seq: 16 }),
     ]);
   });
 

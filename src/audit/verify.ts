@@ -3,7 +3,7 @@ import { startConsistencyCheck } from "./consistency.js";
 import { AuditError } from "./errors.js";
 import { Frontier, hashLeafText } from "./merkle.js";
 import type { NoteVerifier } from "./note.js";
-import type { AuditStore, ConsistencyRow } from "./store.js";
+import { type AuditStore, type ConsistencyRow, NODE_MIN_LEVEL } from "./store.js";
 
 export type VerifyProblem = { code: string; seq?: number; message: string };
 
@@ -277,7 +277,9 @@ function reportAnomaly(
 
 /**
  * Walks the stored `nodes` table level by level, in step with the recomputation, so that a
- * damaged node table (which proofs are served from) is reported. One cursor per level.
+ * damaged node table (which proofs are served from) is reported. One cursor per level. Rows
+ * below NODE_MIN_LEVEL are never read (proofs fold those subtrees from the leaf hashes, which
+ * the walk checks), so they are not checked either.
  */
 class NodeChecker {
   private readonly cursors = new Map<number, NodeCursor>();
@@ -293,7 +295,7 @@ class NodeChecker {
   }
 
   readonly check = (level: number, index: number, hash: Buffer): void => {
-    if (this.failed) return;
+    if (this.failed || level < NODE_MIN_LEVEL) return; // lower subtrees are not stored
     const next = this.cursor(level).next();
     if (!next || next[0] !== index || !next[1].equals(hash)) this.fail(level, index);
   };
@@ -301,7 +303,7 @@ class NodeChecker {
   checkNoneLeft(size: number): void {
     if (this.failed) return;
     this.failed = true;
-    for (let level = 1; level <= this.store.maxNodeLevel(); level++) {
+    for (let level = NODE_MIN_LEVEL; level <= this.store.maxNodeLevel(); level++) {
       const next = this.cursor(level).next();
       if (next) {
         this.problems.add({

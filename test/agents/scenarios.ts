@@ -1,9 +1,8 @@
 /**
  * The same scenarios for every agent: each runs the real CLI once against a fresh scripted model
- * server and a fresh machine layout, with Warden's real hook installed by
- * `warden install <agent> --scope project` (run in the workspace under the fake HOME, as a user
- * would), and checks what happened
- * on disk, what the model was sent back, and what the audit log holds.
+ * server and a fresh machine layout, with Warden's real hook installed by `warden install <agent>
+ * --scope project` (run in the workspace under the fake HOME, as a user would), and checks what
+ * happened on disk, what the model was sent back, and what the audit log holds.
  *
  * Not here yet, because `warden hook` decides a shell command by its argv alone until the bash
  * analysis of src/shell is wired into it: `echo ok > allowed.txt` (a redirection: today "needs at

@@ -22,10 +22,18 @@ export function hashLeaf(data: Uint8Array): Buffer {
   return createHash("sha256").update(LEAF_PREFIX).update(data).digest();
 }
 
+/**
+ * One-shot SHA-256 into a Buffer. A "buffer" digest gets its own ArrayBuffer, which costs about
+ * as much as the hash itself (and more at GC); a latin1 digest copied into Buffer's pool does not.
+ */
+export function sha256(data: string | Uint8Array): Buffer {
+  return Buffer.from(hash("sha256", data, "binary"), "latin1");
+}
+
 /** hashLeaf of a string's UTF-8 bytes, in one call (the hot path of append and verify). */
 export function hashLeafText(text: string): Buffer {
   // U+0000 encodes as the single byte 0x00: the leaf prefix.
-  return hash("sha256", `\u0000${text}`, "buffer");
+  return sha256(`\u0000${text}`);
 }
 
 // hash() is synchronous, so one scratch buffer serves every call.
@@ -36,7 +44,7 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length === HASH_SIZE && right.length === HASH_SIZE) {
     scratch.set(left, 1);
     scratch.set(right, 1 + HASH_SIZE);
-    return hash("sha256", scratch, "buffer");
+    return sha256(scratch);
   }
   return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
 }

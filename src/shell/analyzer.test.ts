@@ -264,12 +264,12 @@ describe("wrappers", () => {
         ["rm", "-f"],
       ],
     ],
-    ["xargs", [["xargs"], ["echo"]]],
+    ["xargs", [["xargs"], ["echo", "{arguments read at run time}"]]],
     [
       "parallel -j 4 'rm {}' ::: a b",
       [
         ["parallel", "-j", "4", "rm {}", ":::", "a", "b"],
-        ["rm", "{}"],
+        ["rm", "$PARALLEL_ARGUMENT"],
       ],
     ],
     [
@@ -453,7 +453,22 @@ describe("wrappers", () => {
     expect(ssh?.wrapper).toBe(true);
     expect(rm).toMatchObject({ argv: ["rm", "-rf", "/"], remote: true, path: ["ssh host"] });
     const [, , inner] = only("ls | xargs rm");
-    expect(inner).toMatchObject({ argv: ["rm"], dynamicArgs: true, path: ["xargs"] });
+    expect(inner).toMatchObject({
+      argv: ["rm", "{arguments read at run time}"],
+      dynamicArgs: true,
+      dynamicArgIndexes: [1],
+      path: ["xargs"],
+    });
+    // The files xargs feeds to a command are unknown, so they are dynamic file accesses.
+    expect(shell.analyze("echo ~/.ssh/id_rsa | xargs cat").files).toMatchObject([
+      { kind: "fs.read", dynamic: true, via: "cat" },
+    ]);
+    expect(shell.analyze("find ~/.ssh | xargs -I{} cat {}").files).toMatchObject([
+      { kind: "fs.read", dynamic: true },
+    ]);
+    expect(shell.analyze("parallel cat ::: ~/.ssh/id_rsa").files).toMatchObject([
+      { kind: "fs.read", dynamic: true },
+    ]);
     const [, found] = only("find . -exec cat {} +");
     expect(found).toMatchObject({ argv: ["cat", "{}"], dynamicArgs: true, dynamicArgIndexes: [1] });
   });

@@ -256,16 +256,23 @@ const xargs: Wrapper = (args) => {
     optionalAttached: ["-e", "-i", "-l"],
   });
   if (scan.dynamic) return [{ kind: "dynamic", reason: `xargs: ${scan.dynamic}` }];
-  const words = args.slice(scan.index);
   // With no command, xargs runs echo.
-  return [
-    {
-      kind: "argv",
-      words: words.length ? words : [staticWord("echo")],
-      label: "xargs",
-      dynamicArgs: true,
-    },
-  ];
+  const words = scan.index < args.length ? args.slice(scan.index) : [staticWord("echo")];
+  // Input read at run time either replaces a string (-I, -i, --replace) or is appended; either
+  // way those words are dynamic, so `xargs cat` is seen reading files nobody can name yet.
+  const replace =
+    scan.values.get("-I")?.value ??
+    (scan.values.has("-i") || scan.flags.has("--replace")
+      ? scan.values.get("-i")?.value || "{}"
+      : scan.values.get("--replace")?.value);
+  const reason = "arguments xargs reads from its input at run time";
+  const inner =
+    replace === undefined
+      ? [...words, { value: "{arguments read at run time}", dynamic: true, reason }]
+      : words.map((w, i) =>
+          i > 0 && !w.dynamic && w.value.includes(replace) ? { ...w, dynamic: true, reason } : w,
+        );
+  return [{ kind: "argv", words: inner, label: "xargs", dynamicArgs: true }];
 };
 
 const PARALLEL_SEPARATORS = new Set([":::", "::::", ":::+", "::::+"]);
@@ -311,8 +318,14 @@ const parallel: Wrapper = (args) => {
   }
   if (words.length === 0)
     return [{ kind: "dynamic", reason: "parallel reads the commands to run from its input" }];
-  // parallel runs its command through a shell, with arguments appended.
-  return [{ kind: "code", code: joinWords(words), label: "parallel" }];
+  // parallel runs its command through a shell, with its arguments put in place of a
+  // replacement string (`{}`, `{.}`, `{/}`, `{1}`…) or appended: stand-ins keep them dynamic.
+  const code = joinWords(words);
+  const ARGUMENT = /\{(?:\.|\/|\/\/|\/\.|#|%|\d+)?\}/g;
+  const withArgs = ARGUMENT.test(code.value)
+    ? code.value.replace(ARGUMENT, "$PARALLEL_ARGUMENT")
+    : `${code.value} $PARALLEL_ARGUMENTS`;
+  return [{ kind: "code", code: { ...code, value: withArgs }, label: "parallel" }];
 };
 
 const FIND_EXEC = new Set(["-exec", "-execdir", "-ok", "-okdir"]);

@@ -449,6 +449,7 @@ export class AuditLog {
       });
     } catch (error) {
       this.frontier = undefined; // the transaction rolled back; reload the tree edge next time
+      this.store.forgetCached();
       throw error;
     }
     this.scheduleCheckpoint();

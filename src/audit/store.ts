@@ -21,6 +21,13 @@ const SCHEMA_VERSION = "2";
 
 /** The lowest level of the stored Merkle nodes; lower subtrees are folded from leaf hashes. */
 export const NODE_MIN_LEVEL = 4;
+const TILE_WIDTH = 2 ** NODE_MIN_LEVEL;
+/**
+ * Stored nodes are immutable once committed, and every proof reads some of the few high ones:
+ * those from CACHED_LEVEL up (one per 2^CACHED_LEVEL events) are kept in memory, up to a limit.
+ */
+const CACHED_LEVEL = 10;
+const NODE_CACHE_LIMIT = 16_384;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -126,6 +133,8 @@ export interface StoreOptions {
 export class AuditStore implements SubtreeSource {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepareStatements>;
+  private readonly nodeCache = new Map<number, Buffer>();
+  private tile: { index: number; leaves: Buffer[] } | undefined;
 
   private constructor(db: Database.Database) {
     this.db = db;
@@ -230,15 +239,21 @@ export class AuditStore implements SubtreeSource {
 
   subtree(level: number, index: number): Buffer {
     let hash: Buffer | undefined;
-    if (level === 0) {
-      hash = this.stmts.leafHash.get(index) as Buffer | undefined;
+    if (level >= CACHED_LEVEL) {
+      const key = index * 64 + level;
+      hash = this.nodeCache.get(key);
+      if (!hash) {
+        hash = this.stmts.node.get(level, index) as Buffer | undefined;
+        if (hash) {
+          if (this.nodeCache.size >= NODE_CACHE_LIMIT) this.nodeCache.clear();
+          this.nodeCache.set(key, hash);
+        }
+      }
     } else if (level >= NODE_MIN_LEVEL) {
       hash = this.stmts.node.get(level, index) as Buffer | undefined;
     } else {
-      const width = 2 ** level;
-      const start = index * width;
-      const leaves = this.stmts.leafHashes.all(start, start + width) as Buffer[];
-      if (leaves.length === width) hash = foldComplete(leaves);
+      const leaves = this.leafHashes(index * 2 ** level, 2 ** level);
+      if (leaves) hash = leaves.length === 1 ? leaves[0] : foldComplete(leaves);
     }
     if (!hash) {
       throw new AuditError(
@@ -248,6 +263,32 @@ export class AuditStore implements SubtreeSource {
       );
     }
     return hash;
+  }
+
+  /** Forgets cached hashes (after a failed write, whose reads may not have been committed). */
+  forgetCached(): void {
+    this.nodeCache.clear();
+    this.tile = undefined;
+  }
+
+  /**
+   * The stored leaf hashes [start, start + width) within one tile (width <= TILE_WIDTH), or
+   * undefined if any is missing. A proof reads its leaf and every sibling below NODE_MIN_LEVEL
+   * from one tile: the last complete one read is kept.
+   */
+  private leafHashes(start: number, width: number): Buffer[] | undefined {
+    const tile = Math.floor(start / TILE_WIDTH);
+    if (this.tile?.index !== tile) {
+      const leaves = this.stmts.leafHashes.all(tile * TILE_WIDTH, (tile + 1) * TILE_WIDTH);
+      if (leaves.length !== TILE_WIDTH) {
+        // The right edge: a tile still filling (or a damaged one).
+        const direct = this.stmts.leafHashes.all(start, start + width) as Buffer[];
+        return direct.length === width ? direct : undefined;
+      }
+      this.tile = { index: tile, leaves: leaves as Buffer[] };
+    }
+    const from = start - tile * TILE_WIDTH;
+    return this.tile.leaves.slice(from, from + width);
   }
 
   insertCheckpoint(size: number, root: Buffer, note: string): void {

@@ -14,7 +14,10 @@ import { requestFlagsOf } from "./request-options.js";
 
 const EXIT_BY_EFFECT = { allow: EXIT.ok, ask: EXIT.ask, deny: EXIT.deny } as const;
 
-export function decide(file: string | undefined, options: Record<string, unknown>): number {
+export async function decide(
+  file: string | undefined,
+  options: Record<string, unknown>,
+): Promise<number> {
   const started = performance.now();
   const flags = requestFlagsOf(options);
   let request: Request | null = null;
@@ -25,7 +28,7 @@ export function decide(file: string | undefined, options: Record<string, unknown
     reportError(error);
     invalid = errorMessage(error);
   }
-  const { decision, problems } = enforce({
+  const { decision, problems } = await enforce({
     requests: request === null ? null : [request],
     ...(invalid === undefined ? {} : { invalid }),
     pep: "cli.decide",

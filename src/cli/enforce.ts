@@ -14,6 +14,7 @@ import {
   type Principal,
   type Request,
 } from "../policy/index.js";
+import { loadShellAnalyzer } from "../shell/index.js";
 import { locatePolicy } from "./locate.js";
 
 const NO_POLICY = { name: "(none)", version: "", digest: "" };
@@ -57,7 +58,14 @@ export interface EnforceResult {
   problems: unknown[];
 }
 
-export function enforce(input: EnforceInput): EnforceResult {
+/** A command line (not an argv) needs the bash analyzer to be decided per command it runs. */
+function needsShell(requests: readonly Request[]): boolean {
+  return requests.some(
+    (r) => r.kind === "exec" && !(Array.isArray(r.target.argv) && r.target.argv.length > 0),
+  );
+}
+
+export async function enforce(input: EnforceInput): Promise<EnforceResult> {
   const started = input.started ?? performance.now();
   const problems: unknown[] = [];
   let request: Request | null = null;
@@ -68,7 +76,10 @@ export function enforce(input: EnforceInput): EnforceResult {
     decision = denial(`invalid request: ${input.invalid ?? "nothing to decide"}`);
   } else {
     try {
-      const policy = loadPolicy(locatePolicy(input.policyFile, input.cwd));
+      // Without the analyzer a command line cannot be judged command by command: a failure to
+      // load it is a failure to decide, so it denies like a policy that does not load.
+      const shell = needsShell(input.requests) ? await loadShellAnalyzer() : undefined;
+      const policy = loadPolicy(locatePolicy(input.policyFile, input.cwd), { shell });
       let best: { request: Request; decision: Decision } | null = null;
       const all: { request: Request; decision: Decision }[] = [];
       for (const r of input.requests) {

@@ -109,7 +109,7 @@ async function answerHook(agentArg: string, options: HookOptions): Promise<numbe
     }
   }
 
-  const result = enforce({
+  const result = await enforce({
     requests: call?.requests ?? null,
     ...(invalid === undefined ? {} : { invalid }),
     pep: `hook.${agent}`,

@@ -9,6 +9,7 @@ import {
   requestFromFlags,
   runPolicyTests,
 } from "../policy/index.js";
+import { loadShellAnalyzer } from "../shell/index.js";
 import { describeDecision, describePolicy, describeRequest } from "./describe.js";
 import { EXIT, printJson } from "./output.js";
 import { requestFlagsOf } from "./request-options.js";
@@ -45,8 +46,8 @@ export function lint(files: string[], options: { strict?: boolean; json?: boolea
   return errors > 0 || (options.strict && warnings > 0) ? EXIT.failure : EXIT.ok;
 }
 
-export function explain(file: string, options: Record<string, unknown>): number {
-  const policy: CompiledPolicy = loadPolicy(file);
+export async function explain(file: string, options: Record<string, unknown>): Promise<number> {
+  const policy: CompiledPolicy = loadPolicy(file, { shell: await loadShellAnalyzer() });
   const request = requestFromFlags(requestFlagsOf(options));
   const explanation = policy.explain(request);
   if (options.json) {
@@ -59,6 +60,14 @@ export function explain(file: string, options: Record<string, unknown>): number 
     `  request: ${describeRequest(explanation.request)}`,
     `  policy:  ${describePolicy(decision)}`,
   ];
+  if (explanation.parts !== undefined) {
+    lines.push("  commands and files:");
+    for (const part of explanation.parts) {
+      const d = part.decision;
+      const by = d.rule === null ? "default" : d.rule;
+      lines.push(`    ${d.effect.padEnd(5)} ${part.subject} — ${by}`);
+    }
+  }
   if (explanation.matched.length === 0) {
     lines.push("  matched: no rule; the default for this kind decided");
   } else {
@@ -73,8 +82,12 @@ export function explain(file: string, options: Record<string, unknown>): number 
   return EXIT.ok;
 }
 
-export function test(file: string, testsFile: string, options: { json?: boolean }): number {
-  const policy = loadPolicy(file);
+export async function test(
+  file: string,
+  testsFile: string,
+  options: { json?: boolean },
+): Promise<number> {
+  const policy = loadPolicy(file, { shell: await loadShellAnalyzer() });
   const report = runPolicyTests(policy, readText(testsFile, "test file"), { file: testsFile });
   if (options.json) {
     printJson(report);

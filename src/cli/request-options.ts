@@ -44,6 +44,8 @@ export function requestFlagsOf(options: Record<string, unknown>): RequestFlags {
     const value = options[key];
     if (typeof value === "string") flags[key] = value;
   }
+  // Relative paths, in a command line or given alone, mean what they mean where you stand.
+  flags.cwd ??= process.cwd();
   const groups = options.group;
   if (Array.isArray(groups) && groups.length > 0) flags.group = groups.map(String);
   return flags;

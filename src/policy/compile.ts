@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { WardenError } from "../errors.js";
+import type { ShellAnalyzer } from "../shell/index.js";
 import { ConditionSyntaxError, compileCondition } from "./condition.js";
-import { BUILTIN_DEFAULTS } from "./defaults.js";
+import { BUILTIN_DEFAULTS, BUILTIN_DYNAMIC_DEFAULT } from "./defaults.js";
 import { type Diagnostic, nearest, PolicyError } from "./diagnostics.js";
 import { Engine, type Explanation } from "./engine.js";
 import { ExecIndex } from "./exec-index.js";
@@ -29,6 +30,12 @@ export interface CompiledPolicy {
 export interface CompileOptions {
   /** Name used in diagnostics; defaults to `policy.yaml`. */
   file?: string;
+  /**
+   * The bash analyzer (`await loadShellAnalyzer()` from the shell part). With it, an exec
+   * request's command line is decided per command and file access it implies; without it, a
+   * line with shell operators is never allowed by an allow rule.
+   */
+  shell?: ShellAnalyzer;
 }
 
 /** Compiles policy YAML; reports every problem found as diagnostics, never throws on bad input. */
@@ -36,11 +43,14 @@ export function lintPolicy(
   text: string,
   options?: CompileOptions,
 ): { diagnostics: Diagnostic[]; policy: CompiledPolicy | null } {
-  return lintSource(new YamlSource(text, options?.file ?? "policy.yaml"));
+  return lintSource(new YamlSource(text, options?.file ?? "policy.yaml"), options?.shell);
 }
 
 /** lintPolicy on an already parsed source (tests parse it both ways). */
-export function lintSource(src: YamlSource): {
+export function lintSource(
+  src: YamlSource,
+  shell?: ShellAnalyzer,
+): {
   diagnostics: Diagnostic[];
   policy: CompiledPolicy | null;
 } {
@@ -137,7 +147,14 @@ export function lintSource(src: YamlSource): {
     digest: `sha256:${createHash("sha256").update(text, "utf8").digest("hex")}`,
   });
   const defaults: Record<Kind, Effect> = { ...BUILTIN_DEFAULTS, ...spec.defaults };
-  const engine = new Engine(identity, defaults, indices, roles);
+  const engine = new Engine(
+    identity,
+    defaults,
+    indices,
+    roles,
+    spec.dynamicDefault ?? BUILTIN_DYNAMIC_DEFAULT,
+    shell ?? null,
+  );
   const warnings = diagnostics.filter((d) => d.severity === "warning");
   const policy: CompiledPolicy = {
     identity,
@@ -157,7 +174,7 @@ export function compilePolicy(text: string, options?: CompileOptions): CompiledP
 }
 
 /** Reads and compiles a policy file; diagnostics name the file as given. */
-export function loadPolicy(path: string): CompiledPolicy {
+export function loadPolicy(path: string, options?: { shell?: ShellAnalyzer }): CompiledPolicy {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -168,5 +185,5 @@ export function loadPolicy(path: string): CompiledPolicy {
       cause: error,
     });
   }
-  return compilePolicy(text, { file: path });
+  return compilePolicy(text, { ...options, file: path });
 }

@@ -14,3 +14,10 @@ export const BUILTIN_DEFAULTS: Readonly<Record<Kind, Effect>> = Object.freeze({
   "mcp.call": "ask",
   "cred.use": "deny",
 });
+
+/**
+ * `defaults.dynamic`: a command whose name, or a path whose value, is only known at run time
+ * (`$CMD args`, `$(curl …)` as a command, `> "$OUT"`) cannot be matched against any rule; a human
+ * looks at it unless the policy says otherwise.
+ */
+export const BUILTIN_DYNAMIC_DEFAULT: Effect = "ask";

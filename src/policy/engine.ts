@@ -1,3 +1,5 @@
+import type { ShellAnalyzer } from "../shell/index.js";
+import { type CommandPart, commandParts, strongestPart } from "./command-line.js";
 import { requestProblem } from "./request-shape.js";
 import type { Role } from "./roles.js";
 import type { CompiledRule, DecisionEnv, KindIndex, PatternEntry } from "./rule.js";
@@ -5,9 +7,11 @@ import {
   type Decision,
   EFFECT_STRENGTH,
   type Effect,
+  type ExecTarget,
   type Kind,
   type PolicyIdentity,
   type Request,
+  type RequestOf,
 } from "./types.js";
 
 /** One matched rule in an explanation: the pattern that matched and why. */
@@ -23,6 +27,8 @@ export interface Explanation {
   request: Request;
   matched: RuleExplanation[];
   notes: string[];
+  /** For a shell command line: every command and file access it implies, each decided. */
+  parts?: CommandPart[];
 }
 
 /** The per-rule outcome of one decision. */
@@ -49,6 +55,8 @@ export class Engine {
     private readonly defaults: Readonly<Record<Kind, Effect>>,
     private readonly indices: Readonly<Record<Kind, KindIndex>>,
     private readonly roles: ReadonlyMap<string, Role>,
+    private readonly dynamicDefault: Effect,
+    private readonly shell: ShellAnalyzer | null,
   ) {}
 
   decide(request: Request): Decision {
@@ -77,12 +85,68 @@ export class Engine {
         trace?.notes.push(`malformed request: ${problem}`);
         return this.deny(`malformed request: ${problem}`);
       }
+      if (request.kind === "exec" && this.shell !== null && !hasArgv(request.target)) {
+        return this.decideCommandLine(request, this.shell, trace);
+      }
       return this.evaluate(request, trace);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       trace?.notes.push(`internal error: ${message}`);
       return this.deny(`policy evaluation failed, denied to be safe: ${message}`);
     }
+  }
+
+  /**
+   * A shell command line is decided per command that will run and per file it reads or writes
+   * (DESIGN.md: the strongest effect wins). Commands and paths only known at run time get
+   * `defaults.dynamic`; a line that does not parse is denied.
+   */
+  private decideCommandLine(
+    request: RequestOf<"exec">,
+    shell: ShellAnalyzer,
+    trace: Explanation | null,
+  ): Decision {
+    const { command, cwd } = request.target;
+    const analysis = shell.analyze(command, cwd === undefined ? undefined : { cwd });
+    if (analysis.error !== undefined) {
+      const { message, offset } = analysis.error;
+      const reason = `could not parse command: ${message} (at offset ${offset})`;
+      trace?.notes.push(reason);
+      return this.deny(reason);
+    }
+    const parts = commandParts(analysis, request, {
+      decide: (sub, subject) => this.evaluatePart(sub, subject, trace),
+      dynamic: (reason) => ({
+        effect: this.dynamicDefault,
+        rule: null,
+        matched: [],
+        reason: `${reason}; decided by defaults.dynamic (${this.dynamicDefault})`,
+        policy: this.identity,
+      }),
+      note: (text) => trace?.notes.push(text),
+    });
+    if (trace !== null) trace.parts = parts;
+    const winner = strongestPart(parts);
+    if (winner === null) return this.deny("empty command: nothing to run");
+    const matched = [...new Set(parts.flatMap((p) => p.decision.matched))];
+    const reason =
+      parts.length === 1 ? winner.decision.reason : `${winner.subject}: ${winner.decision.reason}`;
+    return { ...winner.decision, matched, reason };
+  }
+
+  /** Decides one part of a command line; in explain mode its matches join the line's trace. */
+  private evaluatePart(request: Request, subject: string, trace: Explanation | null): Decision {
+    if (trace === null) return this.evaluate(request, null);
+    const sub: Explanation = {
+      decision: null as unknown as Decision,
+      request,
+      matched: [],
+      notes: [],
+    };
+    const decision = this.evaluate(request, sub);
+    for (const m of sub.matched) trace.matched.push({ ...m, why: `${subject}: ${m.why}` });
+    for (const n of sub.notes) trace.notes.push(`${subject}: ${n}`);
+    return decision;
   }
 
   private evaluate(request: Request, trace: Explanation | null): Decision {
@@ -206,6 +270,10 @@ export class Engine {
 }
 
 const WILDCARD = /[*?[]/;
+
+function hasArgv(target: ExecTarget): boolean {
+  return Array.isArray(target.argv) && target.argv.length > 0;
+}
 
 /**
  * Which of two hits with the same effect the decision names, independent of rule order: a

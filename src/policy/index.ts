@@ -1,4 +1,11 @@
-export { type CompiledPolicy, compilePolicy, lintPolicy, loadPolicy } from "./compile.js";
+export type { CommandPart } from "./command-line.js";
+export {
+  type CompiledPolicy,
+  type CompileOptions,
+  compilePolicy,
+  lintPolicy,
+  loadPolicy,
+} from "./compile.js";
 export { type Diagnostic, formatDiagnostic, PolicyError } from "./diagnostics.js";
 export type { Explanation, RuleExplanation } from "./engine.js";
 export {

@@ -32,6 +32,8 @@ export interface PolicySpec {
   name: string;
   version: string;
   defaults: Partial<Record<Kind, Effect>>;
+  /** `defaults.dynamic`: commands and paths only known at run time (`$CMD`, `$(…)` as a name). */
+  dynamicDefault: Effect | null;
   roles: Map<string, { spec: RoleSpec; node: Node }>;
   rules: RuleSpec[];
 }
@@ -55,7 +57,14 @@ export function readPolicySpec(src: YamlSource): PolicySpec | null {
   }
   const top = src.map(root, "the policy document");
   if (top === null) return null;
-  const spec: PolicySpec = { name: "", version: "", defaults: {}, roles: new Map(), rules: [] };
+  const spec: PolicySpec = {
+    name: "",
+    version: "",
+    defaults: {},
+    dynamicDefault: null,
+    roles: new Map(),
+    rules: [],
+  };
   const seen = new Set<string>();
   for (const pair of src.entries(top, TOP_KEYS, "the policy document")) {
     const key = String(pair.key.value);
@@ -151,6 +160,10 @@ function readDefaults(src: YamlSource, node: Node | null, spec: PolicySpec): voi
   if (map === null) return;
   for (const pair of map.items) {
     const kind = isScalar(pair.key) ? String(pair.key.value) : "?";
+    if (kind === "dynamic") {
+      spec.dynamicDefault = readEffect(src, pair.value, "defaults.dynamic");
+      continue;
+    }
     if (!(KINDS as readonly string[]).includes(kind)) {
       reportUnknownKind(src, pair.key, kind);
       continue;

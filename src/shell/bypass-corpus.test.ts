@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { compilePolicy, type Effect } from "../policy/index.js";
+import { type CompiledPolicy, compilePolicy, type Effect } from "../policy/index.js";
 import { BENIGN, BYPASSES } from "./bypass-corpus.js";
-import { loadShellAnalyzer, type ShellAnalyzer } from "./index.js";
+import { loadShellAnalyzer } from "./index.js";
 
 const POLICY = `
 apiVersion: warden/v1
@@ -14,49 +14,25 @@ rules:
     allow: ["git status", "ls *", "cat README.md"]
 `;
 
-const policy = compilePolicy(POLICY);
 const principal = { agent: "corpus" };
 const context = { workspace: "/work/project", cwd: "/work/project", home: "/home/corpus" };
-const RANK: Record<Effect, number> = { allow: 0, ask: 1, deny: 2 };
 
-let shell: ShellAnalyzer;
+// The policy engine itself decides each line, with the analyzer: every extracted command and
+// file access is decided, dynamic ones by defaults.dynamic (ask), a parse error is a deny.
+let policy: CompiledPolicy;
 beforeAll(async () => {
-  shell = await loadShellAnalyzer();
+  policy = compilePolicy(POLICY, { shell: await loadShellAnalyzer() });
 });
 
-/** Strongest effect over every extracted command and file; dynamic → ask; parse error → deny. */
 function decideLine(line: string): { effect: Effect; why: string[] } {
-  const analysis = shell.analyze(line, { cwd: context.cwd });
-  if (analysis.error) return { effect: "deny", why: [analysis.error.message] };
-  let effect: Effect = "allow";
-  const why: string[] = [];
-  const add = (e: Effect, what: string): void => {
-    why.push(`${e}: ${what}`);
-    if (RANK[e] > RANK[effect]) effect = e;
-  };
-  if (analysis.commands.length === 0) add("ask", "no command found");
-  for (const c of analysis.commands) {
-    if (c.dynamic) {
-      add("ask", `dynamic ${c.text} (${c.reason})`);
-      continue;
-    }
-    const d = policy.decide({
-      kind: "exec",
-      principal,
-      target: { command: c.text, argv: c.argv },
-      context,
-    });
-    add(d.effect, `exec ${JSON.stringify(c.argv)}`);
-  }
-  for (const f of analysis.files) {
-    if (f.dynamic) {
-      add("ask", `dynamic ${f.kind} ${f.path}`);
-      continue;
-    }
-    const d = policy.decide({ kind: f.kind, principal, target: { path: f.path }, context });
-    add(d.effect, `${f.kind} ${f.path}`);
-  }
-  return { effect, why };
+  const explanation = policy.explain({
+    kind: "exec",
+    principal,
+    target: { command: line, cwd: context.cwd },
+    context,
+  });
+  const why = (explanation.parts ?? []).map((p) => `${p.decision.effect}: ${p.subject}`);
+  return { effect: explanation.decision.effect, why: [...why, ...explanation.notes] };
 }
 
 describe("bypass corpus", () => {

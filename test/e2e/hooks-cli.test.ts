@@ -78,7 +78,8 @@ describe("warden hook claude-code", () => {
       ),
     );
     const deny = hook("claude-code", claude("Bash", { command: "rm -rf /" }));
-    const reason = `Warden denied this call: Destructive or privileged commands are never run by an agent. [rule destructive-commands, ${STARTER}]`;
+    // `rm -rf /` is two parts (the command, and the write to `/`): the reason names the one that decided.
+    const reason = `Warden denied this call: \`rm -rf /\`: Destructive or privileged commands are never run by an agent. [rule destructive-commands, ${STARTER}]`;
     expect(deny).toEqual({ status: 2, stdout: claudeOut("deny", reason), stderr: `${reason}\n` });
   });
 

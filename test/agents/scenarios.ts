@@ -4,13 +4,11 @@
  * --scope project` (run in the workspace under the fake HOME, as a user would), and checks what
  * happened on disk, what the model was sent back, and what the audit log holds.
  *
- * Not here yet, because `warden hook` decides a shell command by its argv alone until the bash
- * analysis of src/shell is wired into it: `echo ok > allowed.txt` (a redirection: today "needs at
- * least approval", so denied) and `cat ~/.ssh/id_rsa` through the shell (today allowed by
- * `cat *`, and the key reaches the model). Add both as scenarios once the hook derives fs.write and
- * fs.read requests from the command line.
+ * A shell command is decided per command and file access it implies (the bash analysis in
+ * src/shell): `echo ok > allowed.txt` is `echo` plus a write in the workspace, both allowed;
+ * `cat ~/.ssh/id_rsa` is an allowed `cat` plus a denied read of the key.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -108,6 +106,34 @@ export function describeAgent(driver: AgentDriver): void {
         expect(events, `${why}\n${JSON.stringify(events, null, 1)}`).toHaveLength(1);
         expect(events[0]?.decision).toMatchObject({ effect: "allow", rule: "everyday-commands" });
         expect(JSON.stringify(events[0])).toContain("made-by-agent");
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      "runs an allowed command with a redirection into the workspace (echo ok > allowed.txt)",
+      async () => {
+        const played = await play("redirect", () => driver.shell("echo ok > allowed.txt"));
+        const { machine, why } = played;
+        const written = join(machine.workspace, "allowed.txt");
+        expect(existsSync(written) && readFileSync(written, "utf8"), why).toBe("ok\n");
+        const events = await hookEvents(played);
+        expect(events, why).toHaveLength(1);
+        expect(events[0]?.decision).toMatchObject({ effect: "allow" });
+      },
+      TEST_TIMEOUT_MS,
+    );
+
+    it(
+      "never reads a secret through the shell (cat ~/.ssh/id_rsa), though `cat *` is allowed",
+      async () => {
+        const played = await play("secret-shell", () => driver.shell("cat ~/.ssh/id_rsa"));
+        const { machine, server, why, toolResult } = played;
+        expect(server.allBodies().includes(machine.secretMarker), why).toBe(false);
+        expect(toolResult, why).toContain(SECRET_REASON);
+        const events = await hookEvents(played);
+        expect(events, why).toHaveLength(1);
+        expect(events[0]?.decision).toMatchObject({ effect: "deny", rule: "secrets-stay-home" });
       },
       TEST_TIMEOUT_MS,
     );

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type CompiledPolicy, compilePolicy, type Effect } from "../policy/index.js";
-import { BENIGN, BYPASSES } from "./bypass-corpus.js";
-import { loadShellAnalyzer } from "./index.js";
+import { type CompiledPolicy, compilePolicy, type Effect } from "../../src/policy/index.js";
+import { loadShellAnalyzer } from "../../src/shell/index.js";
+import { BENIGN, BYPASSES } from "./corpus.js";
 
 const POLICY = `
 apiVersion: warden/v1

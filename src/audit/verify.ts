@@ -1,7 +1,7 @@
 import { describeCheckpoint, openCheckpoint } from "./checkpoint.js";
 import { startConsistencyCheck } from "./consistency.js";
 import { AuditError } from "./errors.js";
-import { Frontier, hashLeafText } from "./merkle.js";
+import { Frontier, HASH_SIZE, hashLeafText } from "./merkle.js";
 import type { NoteVerifier } from "./note.js";
 import { type AuditStore, type ConsistencyRow, NODE_MIN_LEVEL } from "./store.js";
 
@@ -137,8 +137,13 @@ export function verifyStore(store: AuditStore, input: VerifyInput): VerifyResult
       if (!anomalies) return undefined; // checked after the walk when still pending
       return anomalies.get(seq);
     };
-    const walk = (row: [number, Buffer, string], anomaly: ConsistencyRow | undefined) => {
-      const [seq, storedLeaf, body] = row;
+    const walk = (
+      seq: number,
+      body: string,
+      leaves: Buffer,
+      at: number,
+      anomaly: ConsistencyRow | undefined,
+    ) => {
       if (seq !== expected) {
         damaged({
           code: "AUDIT_SEQ_GAP",
@@ -151,7 +156,7 @@ export function verifyStore(store: AuditStore, input: VerifyInput): VerifyResult
         expected = seq;
       }
       const leaf = hashLeafText(body);
-      if (!leaf.equals(storedLeaf)) {
+      if (leaves.compare(leaf, 0, HASH_SIZE, at * HASH_SIZE, (at + 1) * HASH_SIZE) !== 0) {
         damaged({
           code: "AUDIT_EVENT_TAMPERED",
           seq,
@@ -170,8 +175,11 @@ export function verifyStore(store: AuditStore, input: VerifyInput): VerifyResult
     if (total < CHUNK) anomalies = indexAnomalies(consistency.wait());
     let next = 0;
     for (;;) {
-      const rows = store.leafChunk(next, CHUNK);
-      for (const row of rows) walk(row, anomalyAt(row[0]));
+      const { rows, leaves } = store.leafChunk(next, CHUNK);
+      for (let i = 0; i < rows.length; i++) {
+        const [seq, body] = rows[i]!;
+        walk(seq, body, leaves, i, anomalyAt(seq));
+      }
       const last = rows.at(-1);
       if (!last || rows.length < CHUNK) break;
       next = last[0] + 1;

@@ -33,7 +33,8 @@ export interface AuditEvent {
 
 /**
  * An event redacted, validated and already encoded, waiting for its seq (assigned when its batch
- * commits): its canonical JSON is `head + seq + tail`, since "seq" sorts between "principal" and
+ * commits): its canonical JSON is `head + seq + tail` without head's first character, U+0000,
+ * which is there so that the leaf hash input (0x00 || bytes) is one string. "seq" sorts between "principal" and
  * "target". Encoding before the write transaction keeps the transaction short.
  */
 export interface PreparedEvent {
@@ -55,12 +56,14 @@ export interface EventColumns {
 
 export function prepareEvent(input: AuditEventInput, redactor: Redactor): PreparedEvent {
   if (input === null || typeof input !== "object") invalid("the event is not an object");
-  const time = input.time ?? new Date();
-  if (!(time instanceof Date) || Number.isNaN(time.getTime())) invalid("time is not a valid Date");
-  for (const field of ["kind", "pep"] as const) {
-    if (typeof input[field] !== "string" || input[field].length === 0) {
-      invalid(`${field} must be a non-empty string`);
-    }
+  const time = input.time;
+  const timeMs = time == null ? Date.now() : time instanceof Date ? time.getTime() : Number.NaN;
+  if (Number.isNaN(timeMs)) invalid("time is not a valid Date");
+  if (typeof input.kind !== "string" || input.kind.length === 0) {
+    invalid("kind must be a non-empty string");
+  }
+  if (typeof input.pep !== "string" || input.pep.length === 0) {
+    invalid("pep must be a non-empty string");
   }
   const principal = input.principal;
   if (principal === null || typeof principal !== "object" || typeof principal.agent !== "string") {
@@ -91,19 +94,30 @@ export function prepareEvent(input: AuditEventInput, redactor: Redactor): Prepar
     decision: input.decision,
     latencyUs: input.latencyUs === undefined ? undefined : Math.round(input.latencyUs),
   }) as [Omit<AuditEvent, "seq" | "v" | "time">, boolean];
-  const iso = time.toISOString();
-  const columns = columnsOf(safe, time.getTime());
+  const iso = isoTime(timeMs);
+  const columns = columnsOf(safe, timeMs);
   if (sorted && hasOnlyInputKeys(safe)) {
     // The members before "seq" are the copy less its target, already in canonical order.
     const { target, ...before } = safe;
     const text = JSON.stringify(before);
     return {
       columns,
-      head: `${text.slice(0, -1)}${text.length > 2 ? "," : ""}"seq":`,
+      head: `\u0000${text.slice(0, -1)}${text.length > 2 ? "," : ""}"seq":`,
       tail: `${target === undefined ? "" : `,"target":${JSON.stringify(target)}`},"time":"${iso}","v":1}`,
     };
   }
   return { columns, ...encodeParts({ v: 1, time: iso, ...safe }, sorted) };
+}
+
+/** Date#toISOString, remembering the last result: events of one batch often share a millisecond. */
+let lastMs = Number.NaN;
+let lastIso = "";
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
 }
 
 const INPUT_KEYS = new Set([
@@ -168,11 +182,16 @@ function encodeParts(
     if (before) head += head.length > 1 ? `,${member}` : member;
     else tail += `,${member}`;
   }
-  return { head, tail: `${tail}}` };
+  return { head: `\u0000${head}`, tail: `${tail}}` };
 }
 
 /** The canonical JSON of the event at `seq`: the exact bytes that are stored and hashed. */
 export function encodeEvent(prepared: PreparedEvent, seq: number): string {
+  return leafInput(prepared, seq).slice(1);
+}
+
+/** U+0000 followed by the event's canonical JSON: UTF-8 encoded, the input of its leaf hash. */
+export function leafInput(prepared: PreparedEvent, seq: number): string {
   return prepared.head + seq + prepared.tail;
 }
 

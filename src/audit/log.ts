@@ -8,7 +8,7 @@ import { AuditError } from "./errors.js";
 import {
   type AuditEvent,
   type AuditEventInput,
-  encodeEvent,
+  leafInput,
   type PreparedEvent,
   prepareEvent,
 } from "./event.js";
@@ -19,7 +19,7 @@ import {
   readKey,
   type SigningKey,
 } from "./keys.js";
-import { consistencyPath, Frontier, hashLeafText, inclusionPath } from "./merkle.js";
+import { consistencyPath, Frontier, inclusionPath, sha256 } from "./merkle.js";
 import {
   ed25519Signer,
   formatVerifierKey,
@@ -435,8 +435,9 @@ export class AuditLog {
         const out: AppendReceipt[] = [];
         for (const event of events) {
           const seq = frontier.size;
-          const body = encodeEvent(event, seq);
-          const leaf = hashLeafText(body);
+          const input = leafInput(event, seq);
+          const leaf = sha256(input); // SHA-256(0x00 || canonical bytes)
+          const body = input.slice(1);
           this.store.insertEvent(seq, event.columns, leaf, body);
           frontier.push(leaf, this.store.insertNode);
           out.push({ seq, leafHash: leaf.toString("hex") });

@@ -90,6 +90,9 @@ interface KeyInfo {
 }
 /** Keys repeat from event to event; their redaction is cached up to this many distinct keys. */
 const KEY_CACHE_LIMIT = 4_096;
+/** Short string values are cached too (up to this many of up to this length). */
+const VALUE_CACHE_LIMIT = 4_096;
+const VALUE_CACHE_MAX_LENGTH = 80;
 
 const isWellFormed: (text: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
@@ -99,6 +102,7 @@ const isWellFormed: (text: string) => boolean =
 export class Redactor {
   private secrets: string[] = [];
   private readonly keys = new Map<string, KeyInfo>();
+  private readonly values = new Map<string, string>();
   /** During a copy: whether every object so far is in canonical key order (see canonicalValue). */
   private canonicalOrder = true;
   private readonly path: Array<string | number> = [];
@@ -112,6 +116,7 @@ export class Redactor {
     // Longest first, so a secret that contains another is replaced whole.
     this.secrets = [...this.secrets, value].sort((a, b) => b.length - a.length);
     this.keys.clear();
+    this.values.clear();
   }
 
   /** Redacts one string. */
@@ -152,7 +157,7 @@ export class Redactor {
   private copy(value: unknown, stack: object[]): unknown {
     switch (typeof value) {
       case "string":
-        return this.string(value);
+        return value.length > VALUE_CACHE_MAX_LENGTH ? this.string(value) : this.shortString(value);
       case "number":
         if (!Number.isFinite(value)) this.invalid(`${value} is not a JSON number`);
         return this.secrets.length > 0 && this.string(String(value)) !== String(value)
@@ -223,6 +228,17 @@ export class Redactor {
       out = copy;
     }
     stack.pop();
+    return out;
+  }
+
+  /** string(), remembered: names, rules, versions and digests recur from event to event. */
+  private shortString(text: string): string {
+    let out = this.values.get(text);
+    if (out === undefined) {
+      out = this.string(text);
+      if (this.values.size >= VALUE_CACHE_LIMIT) this.values.clear();
+      this.values.set(text, out);
+    }
     return out;
   }
 

@@ -10,11 +10,12 @@ import { hashChildren, type SubtreeSource } from "./merkle.js";
  * tlog tiles) so proofs take O(log n) lookups, and signed checkpoints. Nothing here is trusted by
  * `verify`, which recomputes everything from `events.body`.
  *
- * Append speed is mostly index maintenance, so only `time` is indexed: the other search columns
- * are read by a scan in seq order (cheap for the common values; rare values of `rule`, `agent`
- * and `effect` are what most audits ask for, so those three keep a narrow index each).
- * Subtrees below NODE_MIN_LEVEL are recomputed from the leaf hashes when a proof needs them (at
- * most 2^NODE_MIN_LEVEL - 2 hashes per level walk), which saves a node row per event.
+ * Every index costs each append a B-tree insert (the six per-field indexes of schema 1 halved the
+ * append rate), so only `time` is indexed (appends land at its end, and time ranges are what
+ * audits ask for first). The other search columns are compared in a scan in seq order, which
+ * stops at `limit` matches: quick for common values, a full scan of the table for rare ones.
+ * Subtrees below NODE_MIN_LEVEL are folded from the leaf hashes of one tile (2^NODE_MIN_LEVEL
+ * leaves) when a proof needs them, which saves a node row per event.
  */
 
 const SCHEMA_VERSION = "2";

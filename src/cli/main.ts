@@ -274,6 +274,84 @@ audit
   .option("-o, --output <file>", "write to a file instead of stdout")
   .action(run(auditCommands, (m) => m.exportEvents));
 
+const mcpCommands = () => import("./mcp-command.js");
+const mcp = program.command("mcp").description("govern an agent's MCP servers through one gateway");
+mcp
+  .command("serve")
+  .description("serve the servers of an mcpServers config as one governed MCP server on stdio")
+  .requiredOption(
+    "--config <file>",
+    "mcpServers JSON: .mcp.json, claude_desktop_config.json, .cursor/mcp.json",
+  )
+  .option(
+    "--policy <file>",
+    "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME/policy.yaml)",
+  )
+  .option("--agent <name>", "the agent, as policies and the audit log name it", "mcp")
+  .option("--approval-timeout <duration>", "how long an ask waits for an answer (default 5m)")
+  .addHelpText(
+    "after",
+    `
+Point your agent at Warden instead of at its servers:
+  claude mcp add warden -- warden mcp serve --config .mcp.json --agent claude-code
+
+Tools appear as server__tool. Each tools/call is decided as an mcp.call request
+(pattern "server/tool", arguments in \`args\` for when: conditions):
+  allow  forwarded to the upstream; its result comes back unchanged
+  deny   not forwarded; the agent gets an error naming the rule and the reason
+  ask    the user is asked in the client (elicitation) if it can; otherwise the call waits in
+         the approval queue (\`warden approvals list\`) until answered or expired (deny)
+tools/list leaves out tools the policy denies whatever the arguments. No policy, or a broken
+one, denies every call. Every call is one audit event (\`warden audit search --pep mcp.gateway\`).
+
+Warden-only options may sit beside mcpServers in the same file:
+  "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }`,
+  )
+  .action(run(mcpCommands, (m) => m.serve));
+
+const approvalCommands = () => import("./approvals-command.js");
+const approvals = program
+  .command("approvals")
+  .description("answer the requests waiting for a human (policy effect ask)")
+  .addHelpText(
+    "after",
+    `
+An approval answers one exact request (its digest: kind, principal, target and arguments); an
+edited call is a new request. The approver is the OS user running the command. The agent that
+asked cannot answer its own request: the command refuses to run inside its process tree.
+
+Examples:
+  warden approvals list
+  warden approvals approve k3m9x2ab
+  warden approvals approve k3m9x2ab --for 10m     the same request again within 10 minutes
+  warden approvals approve k3m9x2ab --uses 3      this call and two more identical ones
+  warden approvals deny k3m9x2ab --reason "not on a Friday"`,
+  );
+approvals
+  .command("list")
+  .description("show pending requests (--all: answered and expired ones too)")
+  .option("--all", "include answered and expired requests")
+  .option("--json", "one JSON object per line")
+  .action(run(approvalCommands, (m) => m.list));
+for (const [name, what] of [
+  ["approve", "let a waiting request proceed"],
+  ["deny", "refuse a waiting request"],
+] as const) {
+  const command = approvals
+    .command(name)
+    .argument("<id>", "the request id from `warden approvals list`")
+    .description(what)
+    .option("--reason <text>", "recorded, and shown to the agent");
+  if (name === "approve") {
+    command
+      .option("--for <duration>", "also grant the same request for this long (10m, 1h)")
+      .option("--uses <n>", "grant the same request this many times, this call included");
+  }
+  command
+    .option("--json", "print the answered request as JSON")
+    .action(run(approvalCommands, (m) => (name === "approve" ? m.approve : m.deny)));
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }

@@ -1,0 +1,89 @@
+/**
+ * `warden mcp serve`: the MCP gateway on stdio. The agent starts it like any MCP server
+ * (`claude mcp add warden -- warden mcp serve --config .mcp.json`); stdout carries the protocol,
+ * so everything Warden has to say goes to stderr.
+ */
+import { userInfo } from "node:os";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { AuditLog } from "../audit/index.js";
+import {
+  ApprovalStore,
+  FilePolicySource,
+  failedPolicySource,
+  Gateway,
+  type PolicySource,
+  parseDuration,
+  readGatewayConfig,
+  requesterOf,
+} from "../mcp/index.js";
+import type { Principal } from "../policy/index.js";
+import { locatePolicy } from "./locate.js";
+
+interface ServeOptions {
+  config: string;
+  policy?: string;
+  agent?: string;
+  approvalTimeout?: string;
+}
+
+export async function serve(options: ServeOptions): Promise<number> {
+  const log = (line: string) => process.stderr.write(`warden mcp: ${line}\n`);
+  const config = readGatewayConfig(options.config);
+  if (options.approvalTimeout !== undefined) {
+    config.options.approvalTimeoutMs = parseDuration(options.approvalTimeout, "--approval-timeout");
+  }
+
+  // Fail closed, but stay up: without a policy every call is denied with the reason, so the agent
+  // (and its human) see why instead of a server that would not start.
+  let policy: PolicySource;
+  try {
+    policy = new FilePolicySource(locatePolicy(options.policy));
+  } catch (error) {
+    policy = failedPolicySource(error);
+  }
+  if (policy.problem !== null) log(`${policy.problem}; every call will be denied`);
+
+  const audit = AuditLog.open();
+  const queue: { store: ApprovalStore | null } = { store: null };
+  const principal: Principal = { agent: options.agent ?? "mcp", user: userInfo().username };
+  const gateway = new Gateway({
+    upstreams: config.upstreams,
+    options: config.options,
+    policy,
+    principal,
+    audit,
+    approvals: () => {
+      queue.store ??= ApprovalStore.open();
+      return queue.store;
+    },
+    requester: requesterOf(),
+    log,
+    context: { workspace: process.cwd() },
+    ...(process.env.WARDEN_MCP_POLL_MS ? { pollMs: Number(process.env.WARDEN_MCP_POLL_MS) } : {}),
+  });
+
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((done) => {
+    let ending = false;
+    const end = () => {
+      if (ending) return;
+      ending = true;
+      done();
+    };
+    transport.onclose = end;
+    process.stdin.on("end", end);
+    process.stdin.on("close", end);
+    process.on("SIGTERM", end);
+    process.on("SIGINT", end);
+  });
+  await gateway.connect(transport);
+  await gateway.start();
+  await closed;
+
+  await gateway.close();
+  await audit.flush().catch(() => {});
+  audit.close();
+  queue.store?.close();
+  process.stdin.destroy();
+  return 0;
+}

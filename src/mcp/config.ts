@@ -1,0 +1,211 @@
+/**
+ * The upstream servers, read from the `mcpServers` JSON that Claude Desktop
+ * (`claude_desktop_config.json`), Claude Code (`.mcp.json`) and Cursor (`.cursor/mcp.json`)
+ * already use, so that a user points Warden at the file they have. Warden's own options sit
+ * beside it under `"warden"`; every other top-level key is left alone.
+ *
+ * ```json
+ * {
+ *   "mcpServers": {
+ *     "files": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."] },
+ *     "crm":   { "type": "http", "url": "https://crm.example/mcp", "headers": { "Authorization": "Bearer ${CRM_TOKEN}" } }
+ *   },
+ *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }
+ * }
+ * ```
+ *
+ * `${VAR}` and `${VAR:-default}` are expanded in command, args, env, url and headers from the
+ * environment, as Claude Code does for `.mcp.json`.
+ */
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { WardenError } from "../errors.js";
+import { SEPARATOR } from "./names.js";
+
+export interface StdioUpstream {
+  transport: "stdio";
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+export interface RemoteUpstream {
+  transport: "http" | "sse";
+  name: string;
+  url: URL;
+  headers: Record<string, string>;
+}
+
+export type UpstreamSpec = StdioUpstream | RemoteUpstream;
+
+export interface GatewayOptions {
+  /** How long an `ask` waits for an answer before it is denied (ms). */
+  approvalTimeoutMs: number;
+  /** How long a forwarded call may take upstream (ms). */
+  callTimeoutMs: number;
+}
+
+export interface GatewayConfig {
+  upstreams: UpstreamSpec[];
+  options: GatewayOptions;
+}
+
+export const DEFAULT_OPTIONS: GatewayOptions = {
+  approvalTimeoutMs: 5 * 60_000,
+  callTimeoutMs: 60_000,
+};
+
+const stringMap = z.record(z.string(), z.string());
+
+const serverSchema = z
+  .object({
+    type: z.enum(["stdio", "http", "streamable-http", "streamableHttp", "sse"]).optional(),
+    command: z.string().min(1).optional(),
+    args: z.array(z.string()).optional(),
+    env: stringMap.optional(),
+    cwd: z.string().optional(),
+    url: z.string().min(1).optional(),
+    headers: stringMap.optional(),
+    disabled: z.boolean().optional(),
+  })
+  .loose();
+
+const fileSchema = z
+  .object({
+    mcpServers: z.record(z.string(), serverSchema),
+    warden: z
+      .object({
+        approvalTimeout: z.string().optional(),
+        callTimeout: z.string().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .loose();
+
+/** Reads and checks a config file; every problem is a WardenError naming the file. */
+export function readGatewayConfig(file: string, env = process.env): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new WardenError("MCP_CONFIG_UNREADABLE", `cannot read ${file}: ${messageOf(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new WardenError("MCP_CONFIG_INVALID", `${file} is not JSON: ${messageOf(error)}`);
+  }
+  return parseGatewayConfig(json, file, env);
+}
+
+export function parseGatewayConfig(
+  json: unknown,
+  file = "config",
+  env: NodeJS.ProcessEnv = process.env,
+): GatewayConfig {
+  const parsed = fileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join(".")}` : "";
+    throw new WardenError("MCP_CONFIG_INVALID", `${file}${where}: ${issue?.message ?? "invalid"}`, {
+      hint: 'expected { "mcpServers": { "<name>": { "command": …, "args": […] } | { "url": … } } }',
+    });
+  }
+  const expand = (text: string) => expandVars(text, env);
+  const upstreams: UpstreamSpec[] = [];
+  for (const [name, server] of Object.entries(parsed.data.mcpServers)) {
+    if (server.disabled === true) continue;
+    const bad = (message: string): never => {
+      throw new WardenError("MCP_CONFIG_INVALID", `${file}: server "${name}": ${message}`);
+    };
+    if (
+      !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) ||
+      name.includes(SEPARATOR) ||
+      name.endsWith("_")
+    ) {
+      bad(
+        `names may use letters, digits, ".", "-" and single "_" (tools appear as ${name}${SEPARATOR}<tool>)`,
+      );
+    }
+    if (server.command !== undefined && server.url !== undefined) bad("has both command and url");
+    if (server.command !== undefined) {
+      if (server.type !== undefined && server.type !== "stdio")
+        bad(`type ${server.type} needs a url`);
+      upstreams.push({
+        transport: "stdio",
+        name,
+        command: expand(server.command),
+        args: (server.args ?? []).map(expand),
+        env: mapValues(server.env ?? {}, expand),
+        ...(server.cwd === undefined ? {} : { cwd: expand(server.cwd) }),
+      });
+    } else if (server.url !== undefined) {
+      if (server.type === "stdio") bad("type stdio needs a command");
+      let url: URL;
+      try {
+        url = new URL(expand(server.url));
+      } catch {
+        return bad(`url "${server.url}" is not a URL`);
+      }
+      upstreams.push({
+        transport: server.type === "sse" ? "sse" : "http",
+        name,
+        url,
+        headers: mapValues(server.headers ?? {}, expand),
+      });
+    } else {
+      bad("needs a command (stdio) or a url (http, sse)");
+    }
+  }
+  const warden = parsed.data.warden ?? {};
+  return {
+    upstreams,
+    options: {
+      approvalTimeoutMs:
+        warden.approvalTimeout === undefined
+          ? DEFAULT_OPTIONS.approvalTimeoutMs
+          : parseDuration(warden.approvalTimeout, "warden.approvalTimeout"),
+      callTimeoutMs:
+        warden.callTimeout === undefined
+          ? DEFAULT_OPTIONS.callTimeoutMs
+          : parseDuration(warden.callTimeout, "warden.callTimeout"),
+    },
+  };
+}
+
+/** `500ms`, `30s`, `5m`, `2h`; a bare number is seconds. */
+export function parseDuration(text: string, name = "duration"): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  if (match === null) {
+    throw new WardenError("MCP_BAD_DURATION", `${name}: cannot read "${text}" as a duration`, {
+      hint: "use 500ms, 30s, 5m or 2h",
+    });
+  }
+  const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3 }[(match[2] ?? "s") as "s"];
+  return Math.round(Number(match[1]) * unit);
+}
+
+function expandVars(text: string, env: NodeJS.ProcessEnv): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+    (_, key: string, fallback) => {
+      const value = env[key];
+      return value !== undefined && value !== "" ? value : ((fallback as string | undefined) ?? "");
+    },
+  );
+}
+
+function mapValues(
+  record: Record<string, string>,
+  f: (value: string) => string,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

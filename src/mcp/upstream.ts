@@ -1,0 +1,184 @@
+/**
+ * One upstream MCP server behind the gateway: an SDK `Client` over stdio, streamable HTTP or
+ * legacy SSE, its tool list cached (refreshed when it says `notifications/tools/list_changed`),
+ * and reconnection with backoff after it goes away. A call to an upstream that is down fails at
+ * once with a clear error; a call in flight when it dies is rejected by the SDK (connection
+ * closed), so nothing waits forever.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  type CallToolResult,
+  type ListToolsResult,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { WardenError } from "../errors.js";
+import type { UpstreamSpec } from "./config.js";
+
+export type Tool = ListToolsResult["tools"][number];
+
+export interface UpstreamHooks {
+  /** A line the upstream wrote on stderr, or a note about its connection. */
+  log(server: string, line: string): void;
+  /** The upstream's tool list changed (after the cache was refreshed). */
+  toolsChanged(server: string): void;
+}
+
+const BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000, 30_000];
+
+export class Upstream {
+  readonly name: string;
+  private client: Client | null = null;
+  private connecting: Promise<Client> | null = null;
+  private tools: Tool[] | null = null;
+  private failures = 0;
+  private retryAt = 0;
+  private downReason: string | null = null;
+  private closing = false;
+
+  constructor(
+    readonly spec: UpstreamSpec,
+    private readonly hooks: UpstreamHooks,
+    private readonly version = "0.1.0",
+  ) {
+    this.name = spec.name;
+  }
+
+  /** Why the upstream is unavailable, or null while it is connected. */
+  get problem(): string | null {
+    return this.client === null ? (this.downReason ?? "not connected") : null;
+  }
+
+  /** Connects (or reconnects once the backoff has passed); throws UPSTREAM_UNAVAILABLE. */
+  async connect(): Promise<Client> {
+    if (this.client !== null) return this.client;
+    if (this.connecting !== null) return this.connecting;
+    if (Date.now() < this.retryAt) throw this.unavailable();
+    this.connecting = this.open().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  /** The upstream's tools, listed once and cached until it announces a change. */
+  async listTools(): Promise<Tool[]> {
+    const client = await this.connect();
+    if (this.tools !== null) return this.tools;
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor === undefined ? {} : { cursor });
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    this.tools = tools;
+    return tools;
+  }
+
+  async callTool(
+    tool: string,
+    args: Record<string, unknown>,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<CallToolResult> {
+    const client = await this.connect();
+    // The gateway passes results through untouched: the agent's own client validates them.
+    const result = await client.request(
+      { method: "tools/call", params: { name: tool, arguments: args } },
+      // A permissive schema: any object the upstream returns goes back as it is.
+      PASS_THROUGH,
+      { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+    );
+    return result as CallToolResult;
+  }
+
+  /** The connected client, for pass-through requests (prompts, resources). */
+  async requestClient(): Promise<Client> {
+    return this.connect();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const client = this.client;
+    this.client = null;
+    await client?.close().catch(() => {});
+  }
+
+  private async open(): Promise<Client> {
+    const client = new Client({ name: "warden-gateway", version: this.version });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      this.tools = null;
+      this.hooks.toolsChanged(this.name);
+    });
+    const transport = this.transport();
+    client.onclose = () => {
+      if (this.client === client) {
+        this.client = null;
+        this.tools = null;
+        if (!this.closing) {
+          this.markDown("the server closed the connection (exited or crashed)");
+          this.hooks.log(this.name, `disconnected: ${this.downReason}`);
+        }
+      }
+    };
+    try {
+      await client.connect(transport);
+    } catch (error) {
+      await client.close().catch(() => {});
+      this.markDown(`could not connect: ${messageOf(error)}`);
+      throw this.unavailable();
+    }
+    this.client = client;
+    this.failures = 0;
+    this.downReason = null;
+    return client;
+  }
+
+  private transport(): Transport {
+    const spec = this.spec;
+    if (spec.transport === "stdio") {
+      const transport = new StdioClientTransport({
+        command: spec.command,
+        args: spec.args,
+        env: spec.env,
+        ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
+        stderr: "pipe",
+      });
+      let pending = "";
+      transport.stderr?.on("data", (chunk: Buffer) => {
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) if (line.trim() !== "") this.hooks.log(this.name, line);
+      });
+      return transport;
+    }
+    const requestInit = { headers: spec.headers };
+    return spec.transport === "sse"
+      ? new SSEClientTransport(spec.url, { requestInit })
+      : new StreamableHTTPClientTransport(spec.url, { requestInit });
+  }
+
+  private markDown(reason: string): void {
+    this.downReason = reason;
+    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)]!;
+    this.failures += 1;
+    this.retryAt = Date.now() + delay;
+  }
+
+  private unavailable(): WardenError {
+    return new WardenError(
+      "MCP_UPSTREAM_UNAVAILABLE",
+      `upstream "${this.name}" is unavailable: ${this.downReason ?? "not connected"}`,
+    );
+  }
+}
+
+const PASS_THROUGH = z.object({}).loose();
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,168 @@
+/**
+ * Runs the built `warden mcp serve` as an agent would: the SDK's real `Client` over
+ * `StdioClientTransport`, in a throwaway WARDEN_HOME, with real upstream servers from npm and the
+ * tiny fixture server.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import {
+  type CallToolResult,
+  ElicitRequestSchema,
+  type ElicitResult,
+} from "@modelcontextprotocol/sdk/types.js";
+import { type AuditEvent, AuditLog } from "../../src/audit/index.js";
+
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const TINY = fileURLToPath(new URL("./fixtures/tiny-server.mjs", import.meta.url));
+const require = createRequire(import.meta.url);
+export const EVERYTHING = join(
+  dirname(require.resolve("@modelcontextprotocol/server-everything/package.json")),
+  "dist/index.js",
+);
+export const FILESYSTEM = join(
+  dirname(require.resolve("@modelcontextprotocol/server-filesystem/package.json")),
+  "dist/index.js",
+);
+
+export interface Sandbox {
+  dir: string;
+  home: string;
+  tinyLog: string;
+  policy: string;
+  config: string;
+}
+
+/** A temp dir with WARDEN_HOME, a policy and an mcpServers config. */
+export function sandbox(
+  policy: string,
+  servers: Record<string, unknown>,
+  warden?: object,
+): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), "warden-mcp-"));
+  const home = join(dir, "home");
+  mkdirSync(home);
+  const tinyLog = join(dir, "tiny.log");
+  const policyFile = join(dir, "policy.yaml");
+  writeFileSync(policyFile, policy);
+  const config = join(dir, "mcp.json");
+  writeFileSync(config, JSON.stringify({ mcpServers: servers, ...(warden ? { warden } : {}) }));
+  return { dir, home, tinyLog, policy: policyFile, config };
+}
+
+export const tinyServer = (box: Sandbox, env: Record<string, string> = {}) => ({
+  command: process.execPath,
+  args: [TINY],
+  env: { TINY_LOG: box.tinyLog, ...env },
+});
+
+export interface Connected {
+  client: Client;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  agent?: string;
+  /** Answers elicitation requests (declares the capability). */
+  elicit?: (message: string) => ElicitResult["action"];
+  /**
+   * Start the gateway under `/bin/sh` so that the shell is the "agent" process: approvals given
+   * from the test process are then not self-approvals.
+   */
+  viaShell?: boolean;
+  extraArgs?: string[];
+}
+
+export async function connect(box: Sandbox, options: ConnectOptions = {}): Promise<Connected> {
+  const args = [
+    CLI,
+    "mcp",
+    "serve",
+    "--config",
+    box.config,
+    "--policy",
+    box.policy,
+    "--agent",
+    options.agent ?? "test-agent",
+    ...(options.extraArgs ?? []),
+  ];
+  const quoted = [process.execPath, ...args].map((a) => `'${a}'`).join(" ");
+  const transport = new StdioClientTransport({
+    command: options.viaShell ? "/bin/sh" : process.execPath,
+    args: options.viaShell ? ["-c", `${quoted}; exit $?`] : args,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      WARDEN_HOME: box.home,
+      WARDEN_MCP_POLL_MS: "20",
+    },
+    cwd: box.dir,
+    stderr: "pipe",
+  });
+  const client = new Client(
+    { name: "warden-test", version: "1.0.0" },
+    options.elicit ? { capabilities: { elicitation: {} } } : {},
+  );
+  if (options.elicit) {
+    const answer = options.elicit;
+    client.setRequestHandler(ElicitRequestSchema, async (request) => ({
+      action: answer(request.params.message),
+      ...(answer(request.params.message) === "accept" ? { content: {} } : {}),
+    }));
+  }
+  await client.connect(transport);
+  return {
+    client,
+    call: async (name, a = {}) =>
+      (await client.callTool({ name, arguments: a })) as unknown as CallToolResult,
+    close: () => client.close(),
+  };
+}
+
+export function text(result: CallToolResult): string {
+  return result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
+}
+
+export function events(box: Sandbox): AuditEvent[] {
+  const log = AuditLog.open({ home: box.home, readonly: true });
+  try {
+    return log.search({ pep: "mcp.gateway", limit: 1000 });
+  } finally {
+    log.close();
+  }
+}
+
+export function allEvents(box: Sandbox): AuditEvent[] {
+  const log = AuditLog.open({ home: box.home, readonly: true });
+  try {
+    return log.search({ limit: 1000 });
+  } finally {
+    log.close();
+  }
+}
+
+export function warden(box: Sandbox, args: string[]) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: box.dir,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", WARDEN_HOME: box.home },
+    encoding: "utf8",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The pending approvals, read through the CLI as a person would. */
+export function pending(box: Sandbox): { id: string; digest: string; status: string }[] {
+  const out = warden(box, ["approvals", "list", "--json"]);
+  if (out.status !== 0) throw new Error(out.stderr);
+  return out.stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l));
+}

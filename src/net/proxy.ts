@@ -310,7 +310,7 @@ export class EgressProxy extends EventEmitter {
       this.refuse(conn, "warden:protocol", `bad CONNECT target \`${req.url}\``);
       return;
     }
-    const mismatch = hostMismatch(req.headers.host, target, 443);
+    const mismatch = hostMismatch(req.headers.host, target, 443, socket);
     if (mismatch !== null) {
       socket.end(denial(403, "warden:host-mismatch", mismatch));
       this.refuse(conn, "warden:host-mismatch", mismatch);
@@ -348,7 +348,7 @@ export class EgressProxy extends EventEmitter {
       this.refuse(conn, "warden:protocol", `bad URL authority \`${url[1]}\``);
       return;
     }
-    const mismatch = hostMismatch(req.headers.host, target, 80);
+    const mismatch = hostMismatch(req.headers.host, target, 80, req.socket);
     if (mismatch !== null) {
       sendDenial(res, 403, "warden:host-mismatch", mismatch);
       this.refuse(conn, "warden:host-mismatch", mismatch);
@@ -650,21 +650,30 @@ export function splitAuthority(
   return { host: m[1]!, port };
 }
 
-/** Null when the Host header names the same host and port as the target (or is absent). */
+/**
+ * Null when the Host header names the same host and port as the target, is absent, or (CONNECT
+ * from clients such as node's http.request) names the proxy itself; otherwise the refusal reason.
+ */
 function hostMismatch(
   header: string | undefined,
   target: { host: string; port: number },
   defaultPort: number,
+  client: Socket,
 ): string | null {
   if (header === undefined) return null;
   const h = splitAuthority(header.trim(), defaultPort);
-  const same =
+  const bare = (host: string) =>
+    host
+      .toLowerCase()
+      .replace(/\.$/, "")
+      .replace(/^\[(.*)\]$/, "$1");
+  if (h !== null && bare(h.host) === bare(target.host) && h.port === target.port) return null;
+  const toProxy =
     h !== null &&
-    h.host.toLowerCase().replace(/\.$/, "") === target.host.toLowerCase().replace(/\.$/, "") &&
-    h.port === target.port;
-  return same
-    ? null
-    : `Host header \`${header}\` does not match the request target ${target.host}:${target.port}`;
+    h.port === client.localPort &&
+    (bare(h.host) === "localhost" || bare(h.host) === client.localAddress);
+  if (toProxy && defaultPort === 443) return null;
+  return `Host header \`${header}\` does not match the request target ${target.host}:${target.port}`;
 }
 
 function basicCredentials(req: http.IncomingMessage): [string?, string?] {
@@ -740,6 +749,8 @@ function sendDenial(res: http.ServerResponse, status: number, rule: string, reas
     "Content-Length": Buffer.byteLength(text),
   };
   if (status === 403 || status === 429) headers["X-Warden-Rule"] = rule;
+  // A refused client gets no keep-alive: its next request starts a new connection.
+  if (status < 500) headers.Connection = "close";
   res.writeHead(status, headers).end(text);
 }
 

@@ -106,6 +106,8 @@ export const LOOKUP_TABLE: Record<string, string[]> = {
 };
 
 export interface Harness {
+  /** The next record (connection end) that matches, waiting for it if need be. */
+  record(match: (r: ConnectionRecord) => boolean, ms?: number): Promise<ConnectionRecord>;
   proxy: EgressProxy;
   address: string;
   port: number;
@@ -131,7 +133,21 @@ export async function startProxy(
   proxy.on("connection", (r: ConnectionRecord) => records.push(r));
   const address = await proxy.listen({ host: "127.0.0.1", port: 0 });
   const port = Number(address.split(":").at(-1));
+  const record = (match: (r: ConnectionRecord) => boolean, ms = 5000) =>
+    new Promise<ConnectionRecord>((resolve, reject) => {
+      const found = records.find(match);
+      if (found !== undefined) return resolve(found);
+      const timer = setTimeout(() => reject(new Error("no matching connection record")), ms);
+      const on = (r: ConnectionRecord) => {
+        if (!match(r)) return;
+        clearTimeout(timer);
+        proxy.off("connection", on);
+        resolve(r);
+      };
+      proxy.on("connection", on);
+    });
   return {
+    record,
     proxy,
     address,
     port,
@@ -224,7 +240,9 @@ export async function startGitServer(root: string): Promise<{ server: http.Serve
         REQUEST_METHOD: req.method ?? "GET",
         CONTENT_TYPE: req.headers["content-type"] ?? "",
         ...(req.headers["content-length"] ? { CONTENT_LENGTH: req.headers["content-length"] } : {}),
-        ...(req.headers["git-protocol"] ? { GIT_PROTOCOL: req.headers["git-protocol"] } : {}),
+        ...(req.headers["git-protocol"]
+          ? { GIT_PROTOCOL: String(req.headers["git-protocol"]) }
+          : {}),
         HTTP_CONTENT_ENCODING: req.headers["content-encoding"] ?? "",
         REMOTE_ADDR: "127.0.0.1",
       },

@@ -193,11 +193,12 @@ export class EgressProxy extends EventEmitter {
 
   /** Stops accepting, closes every connection, and waits for their audit events. */
   async close(): Promise<void> {
-    await Promise.all(
-      this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+    const closed = this.servers.map(
+      (s) => new Promise<void>((resolve) => s.close(() => resolve())),
     );
     for (const s of [...this.clients, ...this.upstreams]) s.destroy();
     this.http.close();
+    await Promise.all(closed);
     // Connection ends recorded on close are queued by now; later ones join while we wait.
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
@@ -335,10 +336,13 @@ export class EgressProxy extends EventEmitter {
     }
     const url = /^http:\/\/(?:[^/?#@]*@)?([^/?#]*)(.*)$/i.exec(req.url ?? "");
     if (url === null) {
+      // An origin-form request (a client that ignores its proxy setting) or https:// forward.
       const why = /^https:/i.test(req.url ?? "")
         ? "https:// URLs go through CONNECT, not as forward requests"
         : "send absolute-URI requests (http://host/path) to this proxy";
-      res.writeHead(400, { "Content-Type": "text/plain" }).end(`${why}\n`);
+      const target = splitAuthority(req.headers.host ?? "", 80) ?? { host: "", port: 0 };
+      sendDenial(res, 400, "warden:protocol", why);
+      this.refuse(this.conn("http", principal, target.host, target.port), "warden:protocol", why);
       return;
     }
     const target = splitAuthority(url[1]!, 80);

@@ -308,6 +308,19 @@ Warden-only options may sit beside mcpServers in the same file:
   "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }`,
   )
   .action(run(mcpCommands, (m) => m.serve));
+mcp
+  .command("trust")
+  .argument("<tool>", "the tool as the agent sees it: server__tool")
+  .description("accept a tool whose definition changed since it was pinned (a possible rug pull)")
+  .option("--json", "print the old and new definition hashes as JSON")
+  .addHelpText(
+    "after",
+    `
+The gateway pins each tool's definition (name, description, input schema) the first time it sees
+it. A tool whose definition later changes is withheld from tools/list and its calls are denied
+until you have read the new definition and run this.`,
+  )
+  .action(run(mcpCommands, (m) => m.trust));
 
 const approvalCommands = () => import("./approvals-command.js");
 const approvals = program

@@ -6,15 +6,18 @@
 import { userInfo } from "node:os";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { AuditLog } from "../audit/index.js";
+import { WardenError } from "../errors.js";
 import {
   ApprovalStore,
   FilePolicySource,
   failedPolicySource,
   Gateway,
+  PinStore,
   type PolicySource,
   parseDuration,
   readGatewayConfig,
   requesterOf,
+  splitQualified,
 } from "../mcp/index.js";
 import type { Principal } from "../policy/index.js";
 import { locatePolicy } from "./locate.js";
@@ -44,6 +47,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (policy.problem !== null) log(`${policy.problem}; every call will be denied`);
 
   const audit = AuditLog.open();
+  const pins = PinStore.open();
   const queue: { store: ApprovalStore | null } = { store: null };
   const principal: Principal = { agent: options.agent ?? "mcp", user: userInfo().username };
   const gateway = new Gateway({
@@ -57,6 +61,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       return queue.store;
     },
     requester: requesterOf(),
+    pins,
     log,
     context: { workspace: process.cwd() },
     ...(process.env.WARDEN_MCP_POLL_MS ? { pollMs: Number(process.env.WARDEN_MCP_POLL_MS) } : {}),
@@ -84,6 +89,37 @@ export async function serve(options: ServeOptions): Promise<number> {
   await audit.flush().catch(() => {});
   audit.close();
   queue.store?.close();
+  pins.close();
   process.stdin.destroy();
+  return 0;
+}
+
+/** `warden mcp trust server__tool`: accept a changed tool definition as its new pin. */
+export function trust(name: string, options: { json?: boolean }): number {
+  const address = splitQualified(name);
+  if (address === null) {
+    throw new WardenError("CLI_USAGE", `"${name}" is not a server__tool name`);
+  }
+  const pins = PinStore.open();
+  let change: { from: string; to: string };
+  try {
+    change = pins.trust(address.server, address.tool);
+  } finally {
+    pins.close();
+  }
+  const log = AuditLog.open();
+  try {
+    log.appendSync({
+      kind: "mcp.pin",
+      pep: "cli.mcp",
+      principal: { agent: "cli", user: userInfo().username },
+      target: address,
+      context: { change: "trusted", ...change },
+    });
+  } finally {
+    log.close();
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify({ ...address, ...change })}\n`);
+  else process.stdout.write(`trusted the new definition of ${address.server}/${address.tool}\n`);
   return 0;
 }

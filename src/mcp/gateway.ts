@@ -26,6 +26,7 @@ import type { ApprovalStore, Requester } from "./approvals.js";
 import { type AskOutcome, answeredReason, resolveAsk } from "./ask.js";
 import type { GatewayOptions, UpstreamSpec } from "./config.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
+import type { PinStore } from "./pins.js";
 import { denial, type PolicySource } from "./policy-source.js";
 import { type Tool, Upstream } from "./upstream.js";
 import { deniedWhateverArgs } from "./visibility.js";
@@ -44,6 +45,8 @@ export interface GatewayInit {
   /** Diagnostics (stderr in the CLI: stdout carries the protocol). */
   log: (line: string) => void;
   context?: RequestContext;
+  /** Tool pinning; without it definitions are not checked. */
+  pins?: PinStore;
   /** Queue poll interval (ms). */
   pollMs?: number;
   version?: string;
@@ -57,6 +60,10 @@ export class Gateway {
   private readonly upstreams = new Map<string, Upstream>();
   private readonly routes = new Map<string, ToolAddress>();
   private auditProblem: string | null = null;
+  /** Changed definitions already reported (audit event, log line), by `server/tool hash`. */
+  private readonly reportedChanges = new Set<string>();
+  /** Definitions already checked against their pins (the upstream's cached list objects). */
+  private readonly checkedDefinitions = new WeakSet<Tool>();
 
   constructor(private readonly init: GatewayInit) {
     this.server = new Server(
@@ -150,6 +157,14 @@ export class Gateway {
       for (const tool of tools) {
         const name = qualify(upstream.name, tool.name);
         this.routes.set(name, { server: upstream.name, tool: tool.name });
+        if (this.init.pins !== undefined) {
+          const pin = this.init.pins.check(upstream.name, tool);
+          this.checkedDefinitions.add(tool);
+          if (pin.state === "changed") {
+            await this.reportChange(upstream.name, tool.name, pin.pinned, pin.seen);
+            continue;
+          }
+        }
         if (
           deniedWhateverArgs(
             this.init.policy,
@@ -184,11 +199,19 @@ export class Gateway {
         `Warden: no tool ${JSON.stringify(name)}; tools are named server__tool (servers: ${[...this.upstreams.keys()].join(", ")})`,
       );
     }
+    if (this.init.pins !== undefined) await this.checkPin(upstream, address.tool);
     const request = this.request(address, args);
     let decision: Decision =
       this.auditProblem === null
         ? this.init.policy.decide(request)
         : denial(`audit log unavailable, so nothing is forwarded: ${this.auditProblem}`);
+    if (decision.effect !== "deny" && this.init.pins?.changed(address.server, address.tool)) {
+      decision = {
+        ...decision,
+        effect: "deny",
+        reason: `the definition of ${address.server}/${address.tool} changed since it was pinned; it is withheld until someone who has read it runs \`warden mcp trust ${name}\``,
+      };
+    }
     const latencyUs = Math.max(1, Math.round((performance.now() - started) * 1000));
 
     let ask: AskOutcome | undefined;
@@ -292,6 +315,42 @@ export class Gateway {
       },
     });
     return recorded ? result : toolError(`Warden: result withheld: ${this.auditProblem}`);
+  }
+
+  /** A call to a tool not yet listed in this session: its definition is checked first. */
+  private async checkPin(upstream: Upstream, tool: string): Promise<void> {
+    let tools: Tool[];
+    try {
+      tools = await upstream.listTools();
+    } catch {
+      return; // an unavailable upstream fails the call on its own
+    }
+    const definition = tools.find((t) => t.name === tool);
+    if (definition === undefined || this.checkedDefinitions.has(definition)) return;
+    this.checkedDefinitions.add(definition);
+    const pin = this.init.pins!.check(upstream.name, definition);
+    if (pin.state === "changed") await this.reportChange(upstream.name, tool, pin.pinned, pin.seen);
+  }
+
+  /** A changed tool definition: one audit event and one log line per new definition. */
+  private async reportChange(server: string, tool: string, pinned: string, seen: string) {
+    const key = `${server}/${tool} ${seen}`;
+    if (this.reportedChanges.has(key)) return;
+    this.reportedChanges.add(key);
+    this.init.log(
+      `the definition of ${server}/${tool} changed since it was pinned: withheld until \`warden mcp trust ${qualify(server, tool)}\``,
+    );
+    try {
+      await this.init.audit.append({
+        kind: "mcp.pin",
+        pep: PEP,
+        principal: this.principal(),
+        target: { server, tool },
+        context: { session: this.session, change: "definition changed", pinned, seen },
+      });
+    } catch (error) {
+      this.auditProblem = messageOf(error);
+    }
   }
 
   private canElicit(): boolean {

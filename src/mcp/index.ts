@@ -22,4 +22,5 @@ export {
 export { denialText, Gateway, type GatewayInit, PEP } from "./gateway.js";
 export { descendsFrom, requesterOf } from "./lineage.js";
 export { qualify, SEPARATOR, splitQualified } from "./names.js";
+export { definitionHash, type PinState, PinStore } from "./pins.js";
 export { FilePolicySource, failedPolicySource, type PolicySource } from "./policy-source.js";

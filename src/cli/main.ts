@@ -200,6 +200,39 @@ policy
   .description("run test cases against a policy; exit 1 if any fails")
   .option("--json", "print the report as JSON")
   .action(run(policyCommands, (m) => m.test));
+policy
+  .command("import")
+  .argument("<format>", "claude-code, codex or gemini")
+  .argument(
+    "<file>",
+    "the agent's rules: settings.json, a Codex .rules file, a Gemini policy .toml",
+  )
+  .description(
+    "turn an agent's own permission rules into a Warden policy, with a report of what did not map",
+  )
+  .option("-o, --output <file>", "write the policy YAML here instead of stdout")
+  .option("--tests <file>", "codex: write the rules' match / not_match examples as Warden tests")
+  .option("--name <name>", "metadata.name of the policy (default imported-<format>)")
+  .option("--json", "print the policy (unless -o) and the report as one JSON object")
+  .addHelpText(
+    "after",
+    `
+The report (stderr) lists every rule that could not be mapped and every place where Warden will
+not decide exactly as the agent does; exit 0 when the import succeeded, 1 when the input cannot
+be read or parsed (with file:line:column).
+
+Examples:
+  warden policy import claude-code .claude/settings.json -o .warden/policy.yaml
+  warden policy import codex ~/.codex/rules/default.rules -o codex.yaml --tests codex.tests.yaml
+  warden policy test codex.yaml codex.tests.yaml
+  warden policy import gemini ~/.gemini/policies/my-rules.toml --name team-gemini`,
+  )
+  .action(
+    run(
+      () => import("./import-command.js"),
+      (m) => m.importCommand,
+    ),
+  );
 
 const audit = program
   .command("audit")

@@ -15,8 +15,21 @@
 import type { LookupAddress } from "node:dns";
 import { lookup as dnsLookup } from "node:dns/promises";
 import { performance } from "node:perf_hooks";
-import type { CompiledPolicy, Decision, Effect, Principal, Request } from "../policy/index.js";
-import { guardHit, isObfuscatedIpv4, parseAddress, patternLifts } from "./address-guard.js";
+import type {
+  CompiledPolicy,
+  Decision,
+  Effect,
+  NetTarget,
+  Principal,
+  Request,
+} from "../policy/index.js";
+import {
+  type GuardHit,
+  guardHit,
+  isObfuscatedIpv4,
+  parseAddress,
+  patternLifts,
+} from "./address-guard.js";
 
 /** Resolves a name to every address (the proxy injects a fake one in tests). */
 export type Lookup = (host: string) => Promise<LookupAddress[]>;
@@ -169,18 +182,43 @@ function checkAddress(
   if (decision.effect !== "allow") return decision;
   const hit = guardHit(ip);
   if (hit === null) return decision;
-  const lifted = o.policy
-    .explain(req)
-    .matched.some(
-      (m) => m.effect === "allow" && m.pattern !== null && patternLifts(m.pattern, hit),
-    );
-  if (lifted) return decision;
+  if (guardLifted(o.policy, req, decision, ip.toString(), hit)) return decision;
   const narrowest = hit.ranges.reduce((a, b) => (b.bits > a.bits ? b : a));
   return refuse(
     BUILTIN.guard,
     `${hit.what}; the address guard refuses it unless an allow rule names an IP or CIDR inside ${narrowest.cidr}`,
     decision.matched,
   );
+}
+
+/**
+ * Whether an allow rule of this decision names an IP or CIDR pattern that lifts the guard.
+ * `explain` reports one pattern per matching rule (the first that matched), so for a name the
+ * pattern shown may be the name even when the same rule also has a CIDR matching the address:
+ * a second explain with the address itself as the host finds the rule's IP patterns. Only rules
+ * that matched the real request count. (A rule holding both a glob that matches IP text, such as
+ * `*`, and a CIDR may still show the glob: the guard then stays, the safe way to be wrong.)
+ */
+function guardLifted(
+  policy: CompiledPolicy,
+  req: Request,
+  decision: Decision,
+  ip: string,
+  hit: GuardHit,
+): boolean {
+  const matched = new Set(decision.matched);
+  const lifts = (e: { matched: { id: string; effect: string; pattern: string | null }[] }) =>
+    e.matched.some(
+      (m) =>
+        m.effect === "allow" &&
+        matched.has(m.id) &&
+        m.pattern !== null &&
+        patternLifts(m.pattern, hit),
+    );
+  if (lifts(policy.explain(req))) return true;
+  const target = req.target as NetTarget;
+  if (target.host === ip) return false;
+  return lifts(policy.explain({ ...req, target: { ...target, host: ip } } as Request));
 }
 
 function strength(d: Decision): number {

@@ -140,6 +140,7 @@ export class EgressProxy extends EventEmitter {
   private readonly upstreams = new Set<Socket>();
   private readonly perPrincipal = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly headerTimers = new WeakMap<Socket, NodeJS.Timeout>();
 
   constructor(private readonly options: EgressProxyOptions) {
     super();
@@ -149,10 +150,8 @@ export class EgressProxy extends EventEmitter {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.http = http.createServer({
       maxHeaderSize: this.limits.maxHeaderBytes,
-      headersTimeout: this.limits.headerTimeoutMs,
-      requestTimeout: 0,
+      requestTimeout: 0, // bodies may be long (git push); heads are timed by armHeaderTimer
       keepAliveTimeout: this.limits.idleTimeoutMs,
-      connectionsCheckingInterval: Math.max(50, Math.min(1000, this.limits.headerTimeoutMs / 4)),
       noDelay: true,
     });
     this.http.timeout = this.limits.idleTimeoutMs;
@@ -230,8 +229,11 @@ export class EgressProxy extends EventEmitter {
       return;
     }
     this.clients.add(socket);
-    socket.once("close", () => this.clients.delete(socket));
-    const timer = setTimeout(() => socket.destroy(), this.limits.headerTimeoutMs);
+    socket.once("close", () => {
+      this.clients.delete(socket);
+      this.headComplete(socket);
+    });
+    const timer = this.armHeaderTimer(socket, this.limits.headerTimeoutMs);
     const sniff = (): void => {
       const chunk = socket.read() as Buffer | null;
       if (chunk === null || chunk.length === 0) return;
@@ -239,12 +241,32 @@ export class EgressProxy extends EventEmitter {
       socket.unshift(chunk);
       if (chunk[0] === 0x05) void this.socks5(socket, timer);
       else if (chunk[0] === 0x04) this.socks4(socket, chunk, timer);
-      else {
-        clearTimeout(timer);
-        this.http.emit("connection", socket);
-      }
+      else this.http.emit("connection", socket); // the timer runs on until the head is parsed
     };
     socket.on("readable", sniff);
+  }
+
+  /**
+   * Slowloris guard: a request head (or SOCKS handshake) must be complete this long after the
+   * connection opens, or after the previous response on a kept-alive connection ended (plus the
+   * idle allowance). The HTTP server's own headersTimeout is not used: it is only armed for
+   * servers that listen themselves, and this one is handed its sockets.
+   */
+  private armHeaderTimer(socket: Socket, ms: number): NodeJS.Timeout {
+    clearTimeout(this.headerTimers.get(socket));
+    const timer = setTimeout(() => {
+      this.emit("refused", { reason: "request head not complete in time" });
+      if (socket.writable && this.headerTimers.has(socket))
+        socket.write(plain(408, "Request Timeout\n"));
+      socket.destroy();
+    }, ms);
+    this.headerTimers.set(socket, timer);
+    return timer;
+  }
+
+  private headComplete(socket: Socket): void {
+    clearTimeout(this.headerTimers.get(socket));
+    this.headerTimers.delete(socket);
   }
 
   // --- SOCKS ---
@@ -299,6 +321,7 @@ export class EgressProxy extends EventEmitter {
   // --- HTTP: CONNECT ---
 
   private async connect(req: http.IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    this.headComplete(socket);
     const principal = this.principalOf(...basicCredentials(req));
     if (typeof principal === "string") {
       socket.end(plain(407, `${principal}\n`, { "Proxy-Authenticate": 'Basic realm="warden"' }));
@@ -329,6 +352,11 @@ export class EgressProxy extends EventEmitter {
   // --- HTTP: absolute-URI forward ---
 
   private async forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    this.headComplete(req.socket);
+    res.once("finish", () => {
+      if (!req.socket.destroyed)
+        this.armHeaderTimer(req.socket, this.limits.idleTimeoutMs + this.limits.headerTimeoutMs);
+    });
     const principal = this.principalOf(...basicCredentials(req));
     if (typeof principal === "string") {
       res.writeHead(407, { "Proxy-Authenticate": 'Basic realm="warden"' }).end(`${principal}\n`);

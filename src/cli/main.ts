@@ -167,6 +167,35 @@ Examples:
     .action(run(installCommands, (m) => (name === "install" ? m.install : m.uninstall)));
 }
 
+program
+  .command("proxy")
+  .description(
+    "run the egress proxy: HTTP forward, CONNECT and SOCKS5 on one port, each connection decided and audited",
+  )
+  .option("--listen <host:port>", "TCP address (default 127.0.0.1:3128; port 0 picks a free one)")
+  .option("--socket <path>", "also (or only) listen on this unix socket")
+  .option(
+    "--policy <file>",
+    "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME)",
+  )
+  .option("--report-only", "log what would be denied and let it through (audit marks those events)")
+  .option("--agent <name>", "the agent for clients that send no proxy credentials", "unknown")
+  .option("--session <id>", "the session for clients that send no proxy credentials")
+  .option("--json", "one JSON line per decision")
+  .addHelpText(
+    "after",
+    `
+Clients name themselves with proxy credentials: http://AGENT:SESSION@127.0.0.1:3128 (Basic) or
+socks5h://AGENT:SESSION@127.0.0.1:3128. Loopback, private, link-local and metadata addresses are
+refused unless an allow rule names an IP or CIDR inside that range (see docs/egress-proxy.md).`,
+  )
+  .action(
+    run(
+      () => import("./proxy-command.js"),
+      (m) => m.proxy,
+    ),
+  );
+
 const policy = program.command("policy").description("write, check and test policies");
 policy
   .command("lint")

@@ -108,7 +108,12 @@ export class FsIndex implements KindIndex {
     if (/(^|\/)\.\.(\/|$)/.test(body)) return `path pattern \`${pattern}\` must not contain \`..\``;
     let test: (path: string) => boolean;
     if (body === "") test = (p) => p === "";
-    else {
+    else if (body.startsWith("/")) {
+      // picomatch's leading `/**/` never matches zero directories (`/**/.env` misses `/.env`);
+      // under a one-letter root `**` has its usual meaning, as in `/srv/**/x` for `/srv/x`.
+      const re = picomatch.makeRe(`R${body}`, { dot: true });
+      test = (p) => re.test(`R${p}`);
+    } else {
       const re = picomatch.makeRe(body, { dot: true });
       test = (p) => re.test(p);
     }

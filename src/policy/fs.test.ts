@@ -78,6 +78,30 @@ describe("fs matching", () => {
     expect(policy.decide(fsReq("fs.read", "/srv/app/env")).effect).toBe("allow");
   });
 
+  it("lets `/**/` match zero directories, at the workspace root and under ~ too", () => {
+    const p = compilePolicy(`
+apiVersion: warden/v1
+kind: Policy
+metadata: { name: fs-zero-dirs }
+rules:
+  - id: env
+    kind: fs.read
+    deny: ["\${workspace}/**/.env", "~/**/.netrc", "/**/id_rsa"]
+`);
+    const ctx = { workspace };
+    for (const path of [
+      join(workspace, ".env"),
+      join(workspace, "a/b/.env"),
+      join(home, ".netrc"),
+      join(home, "x/.netrc"),
+      "/id_rsa",
+      "/srv/id_rsa",
+    ]) {
+      expect(p.decide(fsReq("fs.read", path, ctx)).effect, path).toBe("deny");
+    }
+    expect(p.decide(fsReq("fs.read", join(workspace, "env"), ctx)).effect).toBe("allow");
+  });
+
   it("normalises `.`, `..` and duplicate slashes", () => {
     expect(policy.decide(fsReq("fs.read", `${workspace}/../.ssh//./id_ed25519`)).effect).toBe(
       "deny",

@@ -1,6 +1,7 @@
 /** `npm run bench`: every speed target of Warden, each printed beside its target. */
 import { auditBench } from "./audit.bench.js";
 import { policyBench } from "./policy.bench.js";
+import { proxyBench } from "./proxy.bench.js";
 import { missed } from "./report.js";
 import { shellBench } from "./shell.bench.js";
 
@@ -10,6 +11,8 @@ process.stdout.write("\n");
 await shellBench();
 process.stdout.write("\n");
 await auditBench();
+process.stdout.write("\n");
+await proxyBench();
 const failures = missed();
 process.stdout.write(
   `\n${failures.length === 0 ? "all targets met" : `${failures.length} target(s) missed: ${failures.map((f) => f.name).join("; ")}`}\n`,

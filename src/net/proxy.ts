@@ -128,6 +128,9 @@ const HOP_BY_HOP = new Set([
 
 const IDENTITY = /^[A-Za-z0-9._@+-]{1,128}$/;
 
+/** Stream buffer per relayed socket: larger than the 16 KiB default, for bulk tunnels. */
+const RELAY_BUFFER = 256 * 1024;
+
 export class EgressProxy extends EventEmitter {
   readonly limits: ProxyLimits;
   private readonly policy: CompiledPolicy;
@@ -175,7 +178,10 @@ export class EgressProxy extends EventEmitter {
 
   /** Listens on TCP (`{ host, port }`) or a unix socket (`{ path }`); resolves to the address. */
   async listen(at: { host?: string; port?: number } | { path: string }): Promise<string> {
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (s) => this.accept(s));
+    const server = net.createServer(
+      { allowHalfOpen: true, noDelay: true, highWaterMark: RELAY_BUFFER },
+      (s) => this.accept(s),
+    );
     this.servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -651,7 +657,14 @@ export class EgressProxy extends EventEmitter {
 
 function dialOne(address: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: address, port, allowHalfOpen: true, noDelay: true });
+    // Duplex stream options the Socket type does not list, but node passes them on.
+    const socket = new net.Socket({
+      allowHalfOpen: true,
+      readableHighWaterMark: RELAY_BUFFER,
+      writableHighWaterMark: RELAY_BUFFER,
+    } as net.SocketConstructorOpts);
+    socket.setNoDelay(true);
+    socket.connect({ host: address, port });
     const fail = (error: Error): void => {
       clearTimeout(timer);
       socket.destroy();

@@ -1,5 +1,6 @@
 /** `npm run bench`: every speed target of Warden, each printed beside its target. */
 import { auditBench } from "./audit.bench.js";
+import { hookBench } from "./hook.bench.js";
 import { policyBench } from "./policy.bench.js";
 import { proxyBench } from "./proxy.bench.js";
 import { missed } from "./report.js";
@@ -13,6 +14,8 @@ process.stdout.write("\n");
 await auditBench();
 process.stdout.write("\n");
 await proxyBench();
+process.stdout.write("\n");
+await hookBench();
 const failures = missed();
 process.stdout.write(
   `\n${failures.length === 0 ? "all targets met" : `${failures.length} target(s) missed: ${failures.map((f) => f.name).join("; ")}`}\n`,

@@ -8,13 +8,14 @@ import { performance } from "node:perf_hooks";
 import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import {
+  type CompiledPolicy,
   type Decision,
   EFFECT_STRENGTH,
   loadPolicy,
   type Principal,
   type Request,
 } from "../policy/index.js";
-import { loadShellAnalyzer } from "../shell/index.js";
+import { loadShellAnalyzer, type ShellAnalyzer } from "../shell/index.js";
 import { locatePolicy } from "./locate.js";
 
 const NO_POLICY = { name: "(none)", version: "", digest: "" };
@@ -46,6 +47,13 @@ export interface EnforceInput {
   cwd?: string;
   /** performance.now() when the enforcement point started, for latencyUs. */
   started?: number;
+  /** Compiles the policy file found (default loadPolicy; the daemon reuses its last compile). */
+  loadPolicy?: (path: string, shell: ShellAnalyzer | undefined) => CompiledPolicy;
+  /**
+   * Where the event is appended (default: AuditLog.open() for this call, closed after it; the
+   * daemon keeps one open). `release` is told whether the append failed.
+   */
+  audit?: { open(): AuditLog; release(log: AuditLog, failed: boolean): void };
   /** Test seam: called between deciding and recording (see hook-command's fault injection). */
   beforeAudit?: () => void;
 }
@@ -79,7 +87,8 @@ export async function enforce(input: EnforceInput): Promise<EnforceResult> {
       // Without the analyzer a command line cannot be judged command by command: a failure to
       // load it is a failure to decide, so it denies like a policy that does not load.
       const shell = needsShell(input.requests) ? await loadShellAnalyzer() : undefined;
-      const policy = loadPolicy(locatePolicy(input.policyFile, input.cwd), { shell });
+      const path = locatePolicy(input.policyFile, input.cwd);
+      const policy = input.loadPolicy ? input.loadPolicy(path, shell) : loadPolicy(path, { shell });
       let best: { request: Request; decision: Decision } | null = null;
       const all: { request: Request; decision: Decision }[] = [];
       for (const r of input.requests) {
@@ -115,7 +124,9 @@ export async function enforce(input: EnforceInput): Promise<EnforceResult> {
     ...(others.length > 0 ? { alsoDecided: others } : {}),
   };
   try {
-    const log = AuditLog.open();
+    const audit = input.audit ?? { open: () => AuditLog.open(), release: (l) => l.close() };
+    const log = audit.open();
+    let failed = true;
     try {
       log.appendSync({
         kind: request?.kind ?? "invalid",
@@ -126,8 +137,9 @@ export async function enforce(input: EnforceInput): Promise<EnforceResult> {
         decision,
         latencyUs,
       });
+      failed = false;
     } finally {
-      log.close();
+      audit.release(log, failed);
     }
   } catch (error) {
     // Without a record the action must not happen.

@@ -3,8 +3,31 @@
  * The `warden` command. Each subcommand's module is imported only when it runs, so that a hook
  * call (a process per agent tool call) pays for nothing it does not use.
  */
-import { Command, type CommanderError } from "commander";
-import { addRequestOptions } from "./request-options.js";
+import type { CommanderError, Command as CommandType } from "commander";
+
+// `warden hook` takes a path that loads neither commander nor the engine when the user's warm
+// daemon answers (hook-client.ts); `warden daemon` is that daemon. A plain hook call never gets
+// past this block; anything else (help, a usage error) goes on to commander below.
+if (process.argv[2] === "hook") {
+  try {
+    const { runHook } = await import("./hook-client.js");
+    if (await runHook(process.argv.slice(3))) {
+      // Answered, or being answered in process (which always ends the process itself, by its
+      // deadline at the latest): wait for that, with deny as the exit code if anything slips.
+      process.exitCode = 2;
+      setInterval(() => {}, 1 << 30);
+      await new Promise(() => {});
+    }
+  } catch (error) {
+    // Never an exit code the agent reads as "proceed".
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`Warden denied this call: Warden failed: ${reason}\n`);
+    process.exit(2);
+  }
+}
+
+const { Command } = await import("commander");
+const { addRequestOptions } = await import("./request-options.js");
 
 type Action = (...args: never[]) => number | Promise<number>;
 
@@ -125,6 +148,18 @@ Try it:
     run(
       () => import("./hook-command.js"),
       (m) => m.hook,
+    ),
+  );
+
+program
+  .command("daemon")
+  .description(
+    "the warm hook decider `warden hook` starts in the background (exits when idle; WARDEN_DAEMON=0 turns it off)",
+  )
+  .action(
+    run(
+      () => import("./daemon.js"),
+      (m) => m.daemon,
     ),
   );
 
@@ -309,7 +344,7 @@ audit
   .requiredOption("--pubkey <file>", "the verifier key (`warden audit pubkey`)")
   .action(run(auditCommands, (m) => m.checkProof));
 
-function searchOptions(command: Command): Command {
+function searchOptions(command: CommandType): CommandType {
   return command
     .option("--kind <kind>", "exec, fs.read, fs.write, net.connect, mcp.call, cred.use")
     .option("--effect <effect>", "allow, ask or deny")

@@ -69,6 +69,11 @@ export function realPath(absolute: string, depth = 0): string {
 
 /** Bounded memo for directories that recur in every request (home, workspace). */
 const rootCache = new Map<string, string>();
+
+/** Drops the memo, so that a long-lived process (the hook daemon) sees a moved directory. */
+export function forgetRealRoots(): void {
+  rootCache.clear();
+}
 export function realRoot(path: string): string {
   let real = rootCache.get(path);
   if (real === undefined) {

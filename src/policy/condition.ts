@@ -1,4 +1,5 @@
-import { Environment } from "@marcbachmann/cel-js";
+import { createRequire } from "node:module";
+import type { Environment } from "@marcbachmann/cel-js";
 import type { Request } from "./types.js";
 
 /**
@@ -25,11 +26,26 @@ export class ConditionSyntaxError extends Error {
 
 const VARIABLES = ["request", "principal", "target", "context", "args"] as const;
 
-const environment = new Environment({
-  homogeneousAggregateLiterals: false,
-  limits: { maxAstNodes: 10_000, maxDepth: 100 },
-});
-for (const name of VARIABLES) environment.registerVariable(name, "dyn");
+let environment: Environment | undefined;
+
+/**
+ * The CEL environment, loaded on the first `when:` compiled: most policies have none, and a hook
+ * process should not pay for loading the CEL library (synchronous `require` of an ES module,
+ * which Node >= 20.19 supports for modules without top-level await).
+ */
+function celEnvironment(): Environment {
+  if (environment === undefined) {
+    const cel = createRequire(import.meta.url)(
+      "@marcbachmann/cel-js",
+    ) as typeof import("@marcbachmann/cel-js");
+    environment = new cel.Environment({
+      homogeneousAggregateLiterals: false,
+      limits: { maxAstNodes: 10_000, maxDepth: 100 },
+    });
+    for (const name of VARIABLES) environment.registerVariable(name, "dyn");
+  }
+  return environment;
+}
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -46,7 +62,7 @@ function offsetOf(error: unknown): number | null {
 export function compileCondition(source: string): Condition {
   let program: (activation: Record<string, unknown>) => unknown;
   try {
-    const parsed = environment.parse(source);
+    const parsed = celEnvironment().parse(source);
     const checked = parsed.check();
     if (!checked.valid) {
       throw new ConditionSyntaxError(summary(checked.error), offsetOf(checked.error));

@@ -70,10 +70,13 @@ export async function daemon(): Promise<number> {
     if (stopping) return;
     stopping = true;
     clearInterval(check);
-    server.close();
-    void queue.then(dropLog);
-    // Leave the socket file to a successor that may already have replaced it.
-    void queue.then(() => process.exit(0));
+    // Closing the server unlinks the socket path: only while that is still this daemon's socket
+    // (a successor may have replaced it; exiting without closing leaves the path alone).
+    if (lstatSync(path, { throwIfNoEntry: false })?.ino === inode) server.close();
+    void queue.then(() => {
+      dropLog();
+      process.exit(0);
+    });
   };
 
   async function serve(socket: Socket): Promise<void> {

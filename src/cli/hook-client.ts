@@ -73,18 +73,20 @@ export function buildToken(): string {
  * nobody else can enter, in a home nobody else can write. Anything else: decide in process.
  */
 export function privateDir(home: string, dir: string): boolean {
-  const uid = process.getuid?.();
-  if (uid === undefined) return false;
-  const h = lstatSync(home, { throwIfNoEntry: false });
   const d = lstatSync(dir, { throwIfNoEntry: false });
   return (
-    h?.isDirectory() === true &&
-    h.uid === uid &&
-    (h.mode & 0o022) === 0 &&
+    ownHome(home) &&
     d?.isDirectory() === true &&
-    d.uid === uid &&
+    d.uid === process.getuid?.() &&
     (d.mode & 0o077) === 0
   );
+}
+
+/** $WARDEN_HOME is a directory of this user's that nobody else can write. */
+function ownHome(home: string): boolean {
+  const h = lstatSync(home, { throwIfNoEntry: false });
+  const uid = process.getuid?.();
+  return uid !== undefined && h?.isDirectory() === true && h.uid === uid && (h.mode & 0o022) === 0;
 }
 
 /** The arguments the fast path understands; anything else goes to commander (null). */
@@ -186,7 +188,9 @@ export async function runHook(args: readonly string[]): Promise<boolean> {
     // Test seam: shows that the daemon answered, by failing closed when it did not.
     write({ stdout: "", stderr: `Warden denied this call: daemon: ${why}\n`, exitCode: 2 });
   }
-  if (why === "no daemon" || why === "no private socket directory") await startDaemon(home);
+  // Not running (or never started here): start one for the next calls. A socket directory that
+  // is not private is left alone; calls are decided in process until someone fixes it.
+  if (why === "no daemon") await startDaemon();
   await inProcessNow();
   return true;
 }
@@ -199,7 +203,11 @@ async function viaDaemon(
   text: string,
   deadlineAt: number,
 ): Promise<string> {
-  if (!privateDir(home, socketDir(home))) return "no private socket directory";
+  const dir = socketDir(home);
+  if (!privateDir(home, dir)) {
+    const missing = lstatSync(dir, { throwIfNoEntry: false }) === undefined;
+    return missing && ownHome(home) ? "no daemon" : "no private socket directory";
+  }
   const request: DaemonRequest = {
     build: buildToken(),
     env: currentEnv(),
@@ -301,9 +309,8 @@ function checkReply(reply: unknown): DaemonReply {
 }
 
 /** Starts `warden daemon` in the background for the next calls; never waits for it. */
-async function startDaemon(home: string): Promise<void> {
+async function startDaemon(): Promise<void> {
   try {
-    if (statSync(home, { throwIfNoEntry: false })?.isDirectory() !== true) return;
     const { spawn } = await import("node:child_process");
     const main = fileURLToPath(new URL("./main.js", import.meta.url));
     const child = spawn(process.execPath, [main, "daemon"], {

@@ -61,10 +61,27 @@ export async function daemon(): Promise<number> {
   let queue: Promise<void> = Promise.resolve();
   let lastUse = Date.now();
   let stopping = false;
+  /** Calls accepted and not yet answered. */
+  let waiting = 0;
   // The client half-closes after its request; the reply goes back on the same connection.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     lastUse = Date.now();
-    queue = queue.then(() => serve(socket));
+    // A client that gives up resets the connection: not a crash.
+    socket.on("error", () => {});
+    // Requests are read side by side (a slow client holds up only itself) and decided one at
+    // a time, in the order they arrived complete.
+    readRequest(socket).then(
+      (request) => {
+        waiting++;
+        queue = queue
+          .then(() => serve(socket, request))
+          .catch(() => {
+            socket.destroy(); // one bad call never stops the queue
+          })
+          .finally(() => waiting--);
+      },
+      () => socket.destroy(),
+    );
   });
   const stop = () => {
     if (stopping) return;
@@ -79,20 +96,22 @@ export async function daemon(): Promise<number> {
     });
   };
 
-  async function serve(socket: Socket): Promise<void> {
+  async function serve(socket: Socket, request: DaemonRequest): Promise<void> {
     let reply: DaemonReply;
-    let request: DaemonRequest | undefined;
     try {
-      request = await readRequest(socket);
-      reply = await answer(request);
+      reply = socket.destroyed ? { ok: false, why: "the client went away" } : await answer(request);
     } catch (error) {
       reply = { ok: false, why: error instanceof Error ? error.message : String(error) };
     }
     lastUse = Date.now();
-    await new Promise<void>((done) => socket.end(`${JSON.stringify(reply)}\n`, done));
+    await new Promise<void>((done) => {
+      socket.once("close", () => done()); // the client went away (it decides in process)
+      socket.end(`${JSON.stringify(reply)}\n`, () => done());
+    });
     // As the in-process hook's AuditLog.close() does: sign the head the new event is under
-    // (after the answer, which waited only for the event's own durable commit).
-    if (unsigned && held !== undefined) {
+    // (after the answer, which waited only for the event's own durable commit). In a burst of
+    // calls, the last one signs for all.
+    if (unsigned && held !== undefined && waiting <= 1) {
       unsigned = false;
       try {
         held.log.checkpoint();
@@ -100,7 +119,7 @@ export async function daemon(): Promise<number> {
         dropLog();
       }
     }
-    if (request !== undefined && request.build !== build) stop();
+    if (request.build !== build) stop();
   }
 
   async function answer(request: DaemonRequest): Promise<DaemonReply> {
@@ -208,6 +227,9 @@ function compiled(path: string, shell: ShellAnalyzer | undefined): CompiledPolic
 
 function readRequest(socket: Socket): Promise<DaemonRequest> {
   return new Promise((resolve, reject) => {
+    socket.once("close", () => reject(new Error("the client went away")));
+    // A client that never finishes its request is cut off.
+    socket.setTimeout(5000, () => socket.destroy());
     const chunks: Buffer[] = [];
     let size = 0;
     socket.on("data", (chunk: Buffer) => {
@@ -219,8 +241,20 @@ function readRequest(socket: Socket): Promise<DaemonRequest> {
       } else chunks.push(chunk);
     });
     socket.on("end", () => {
+      socket.setTimeout(0);
       try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")) as DaemonRequest);
+        const request = JSON.parse(Buffer.concat(chunks).toString("utf8")) as DaemonRequest;
+        const r = request as Partial<DaemonRequest> | null;
+        const fields = [r?.build, r?.agent, r?.cwd, r?.text, r?.invocation];
+        if (
+          fields.some((f) => typeof f !== "string") ||
+          typeof r?.sandbox !== "boolean" ||
+          typeof r.env !== "object" ||
+          r.env === null ||
+          (r.policy !== undefined && typeof r.policy !== "string")
+        )
+          throw new Error("malformed request");
+        resolve(request);
       } catch (error) {
         reject(error);
       }

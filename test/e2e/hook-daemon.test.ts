@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cli, ROOT, tempDir } from "./cli.js";
@@ -196,6 +196,22 @@ describe("warden hook through the daemon", () => {
     const fallback = hook("claude-code", bash, other);
     expect(fallback).toEqual(hook("claude-code", bash, { ...other, WARDEN_DAEMON: "0" }));
     expect(fallback.status).toBe(0);
+  });
+
+  it("keeps answering while a client hangs halfway through its request", async () => {
+    await ready();
+    const hung = connect(socket(env.WARDEN_HOME!));
+    hung.on("error", () => {});
+    await new Promise<void>((resolve) => hung.on("connect", resolve));
+    hung.write('{"build":'); // and never finish
+    try {
+      const r = hook("claude-code", call("Bash", { command: "git status" }), {
+        WARDEN_DAEMON: "required",
+      });
+      expect(r.status).toBe(0);
+    } finally {
+      hung.destroy();
+    }
   });
 
   it("is not trusted in a directory others can enter, nor from a socket it does not own", () => {

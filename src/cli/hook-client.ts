@@ -106,6 +106,7 @@ export function parseHookArgs(
       if (name === "--policy") options.policy = value;
       else options.timeout = value;
     } else if (arg === "--sandbox-commands") options.sandboxCommands = true;
+    else if (arg === "--no-daemon") options.daemon = false;
     else if (arg.startsWith("-")) return null;
     else positional.push(arg);
   }
@@ -148,6 +149,7 @@ export async function runHook(args: readonly string[]): Promise<boolean> {
   const home = homeDir();
   if (
     mode === "0" ||
+    options.daemon === false ||
     process.env.WARDEN_TEST_HOOK_FAULT !== undefined ||
     timeoutMs === null ||
     !AGENTS.includes(agent) ||

@@ -23,6 +23,8 @@ export interface HookOptions {
   policy?: string;
   timeout?: string;
   sandboxCommands?: boolean;
+  /** false (`--no-daemon`): always decide in this process (hook-client.ts). */
+  daemon?: boolean;
 }
 
 let answered = false;

@@ -12,6 +12,10 @@
  * PATH. The agent's own hook timeout (30 s) is longer than Warden's internal deadline (5 s), so
  * Warden answers deny before the agent gives up on it (which Claude Code, Gemini CLI and Codex
  * would treat as "proceed").
+ *
+ * A managed install's hook line carries `--no-daemon`: the warm daemon (`warden daemon`) listens
+ * in the user's $WARDEN_HOME, where anything running as the user could put its own listener in
+ * its place; a managed policy must not depend on anything the user can write.
  */
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -76,10 +80,11 @@ export function settingsPath(agent: AgentId, scope: Scope, settingsDir?: string)
 }
 
 /** The hook line written into settings: this CLI by absolute path. */
-export function hookCommand(agent: AgentId, sandbox = false): string {
+export function hookCommand(agent: AgentId, sandbox = false, daemon = true): string {
   const cli = fileURLToPath(new URL("./main.js", import.meta.url));
   const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return `${quote(process.execPath)} ${quote(cli)} hook ${agent}${sandbox ? " --sandbox-commands" : ""}`;
+  const flags = `${sandbox ? " --sandbox-commands" : ""}${daemon ? "" : " --no-daemon"}`;
+  return `${quote(process.execPath)} ${quote(cli)} hook ${agent}${flags}`;
 }
 
 function isWardenCommand(command: unknown, agent: AgentId): boolean {
@@ -219,7 +224,7 @@ export function install(agentArg: string, options: InstallOptions): number {
   const marker = `${file}.warden-installed`;
   const existed = existsSync(file);
   const current = readSettings(file);
-  const command = hookCommand(agent, options.sandboxCommands === true);
+  const command = hookCommand(agent, options.sandboxCommands === true, scope !== "managed");
   const text = render(mergeHooks(agent, current, { command, scope }));
   mkdirSync(dirname(file), { recursive: true });
   // Back up the user's file, never our own earlier install (a second install of a new file).

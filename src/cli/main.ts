@@ -115,6 +115,10 @@ program
     "--sandbox-commands",
     "rewrite allowed shell commands to `warden run -- bash -c '<cmd>'` (Claude Code, Gemini CLI, Codex; or WARDEN_SANDBOX_COMMANDS=1)",
   )
+  .option(
+    "--no-daemon",
+    "decide in this process, never through the warm daemon (managed installs; or WARDEN_DAEMON=0)",
+  )
   .addHelpText(
     "after",
     `

@@ -198,6 +198,27 @@ describe("warden hook through the daemon", () => {
     expect(fallback.status).toBe(0);
   });
 
+  it("is never asked with --no-daemon (the hook line of managed installs)", async () => {
+    await ready();
+    const rm = call("Bash", { command: "rm -rf /" });
+    const viaDaemon = hook("claude-code", rm, { WARDEN_DAEMON: "required" });
+    // "required" fails closed when the daemon does not answer; --no-daemon never asks it.
+    const own = hook("claude-code", rm, { WARDEN_DAEMON: "required" }, ["--no-daemon"]);
+    expect(own).toEqual(viaDaemon);
+    const fake = join(dir, "no-daemon-home");
+    expect(cli(["init"], { ...env, WARDEN_HOME: fake }).status).toBe(0);
+    const none = hook("claude-code", call("Bash", { command: "git status" }), {
+      WARDEN_HOME: fake,
+      WARDEN_DAEMON: "required",
+    });
+    expect(none.status).toBe(2); // no daemon there: the seam denies …
+    expect(
+      hook("claude-code", call("Bash", { command: "git status" }), { WARDEN_HOME: fake }, [
+        "--no-daemon",
+      ]).status,
+    ).toBe(0); // … and --no-daemon answers in process without one
+  });
+
   it("keeps answering while a client hangs halfway through its request", async () => {
     await ready();
     const hung = connect(socket(env.WARDEN_HOME!));

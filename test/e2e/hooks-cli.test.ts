@@ -476,7 +476,10 @@ describe("warden install / uninstall", () => {
     const settings = read(join(d, "managed-settings.json"));
     expect(settings.permissions).toEqual({ disableBypassPermissionsMode: "disable" });
     expect(settings.sandbox).toEqual({ allowUnsandboxedCommands: false });
-    expect(settings.hooks.PreToolUse[0].hooks[0].command).toBe(command("claude-code"));
+    // A managed hook never trusts the daemon's socket in the user's own $WARDEN_HOME.
+    expect(settings.hooks.PreToolUse[0].hooks[0].command).toBe(
+      `${command("claude-code")} --no-daemon`,
+    );
     expect(JSON.parse(uninstall("claude-code", d, "--scope", "managed").stdout).action).toBe(
       "removed",
     );

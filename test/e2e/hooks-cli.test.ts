@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, cli, ROOT, tempDir } from "./cli.js";
 
 let dir: string;
@@ -56,6 +56,11 @@ beforeAll(() => {
   dir = tempDir("warden-hooks-");
   env = { WARDEN_HOME: join(dir, "home"), HOME: join(dir, "user") };
   expect(cli(["init"], env).status).toBe(0);
+});
+
+afterAll(() => {
+  // The hook daemons these calls started exit once their WARDEN_HOME is gone.
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("warden hook claude-code", () => {

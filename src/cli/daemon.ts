@@ -20,8 +20,12 @@ import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import { loadAdapter } from "../exec/hooks/index.js";
 import type { AgentId } from "../exec/hooks/types.js";
-import { forgetRealRoots } from "../policy/fs-path.js";
-import { type CompiledPolicy, compilePolicy, loadPolicy } from "../policy/index.js";
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  forgetRealRoots,
+  loadPolicy,
+} from "../policy/index.js";
 import { loadShellAnalyzer, type ShellAnalyzer } from "../shell/index.js";
 import {
   buildToken,

@@ -7,10 +7,14 @@
 import { performance } from "node:perf_hooks";
 import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
-// compile.js and types.js, not the policy index: the index also loads request parsing (zod) and
-// policy tests, which a hook call never uses.
-import { type CompiledPolicy, loadPolicy } from "../policy/compile.js";
-import { type Decision, EFFECT_STRENGTH, type Principal, type Request } from "../policy/types.js";
+import {
+  type CompiledPolicy,
+  type Decision,
+  EFFECT_STRENGTH,
+  loadPolicy,
+  type Principal,
+  type Request,
+} from "../policy/index.js";
 import { loadShellAnalyzer, type ShellAnalyzer } from "../shell/index.js";
 import { locatePolicy } from "./locate.js";
 

@@ -8,6 +8,7 @@ export {
 } from "./compile.js";
 export { type Diagnostic, formatDiagnostic, PolicyError } from "./diagnostics.js";
 export type { Explanation, RuleExplanation } from "./engine.js";
+export { forgetRealRoots } from "./fs-path.js";
 export {
   type PolicyTestCase,
   type PolicyTestReport,

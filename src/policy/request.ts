@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { createRequire } from "node:module";
 import { WardenError } from "../errors.js";
 import type { Request } from "./types.js";
 
@@ -7,60 +7,67 @@ import type { Request } from "./types.js";
  * file, `--request`), `requestFromFlags` builds one from the shorthands shared by
  * `warden policy explain`, `warden decide` and policy test files.
  */
-const principal = z.object({
-  agent: z.string().min(1),
-  user: z.string().optional(),
-  groups: z.array(z.string()).optional(),
-  session: z.string().optional(),
-  device: z.string().optional(),
-});
-const context = z.looseObject({ workspace: z.string().optional() }).optional();
-const common = { principal, context };
 
-const requestSchema = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("exec"),
-    target: z.object({
-      command: z.string(),
-      argv: z.array(z.string()).optional(),
-      cwd: z.string().optional(),
+/** Builds the zod schema of a full Request on first use: zod costs tens of ms to load. */
+function buildRequestSchema() {
+  const z = (createRequire(import.meta.url)("zod") as typeof import("zod")).z;
+  const principal = z.object({
+    agent: z.string().min(1),
+    user: z.string().optional(),
+    groups: z.array(z.string()).optional(),
+    session: z.string().optional(),
+    device: z.string().optional(),
+  });
+  const context = z.looseObject({ workspace: z.string().optional() }).optional();
+  const common = { principal, context };
+
+  return z.discriminatedUnion("kind", [
+    z.object({
+      kind: z.literal("exec"),
+      target: z.object({
+        command: z.string(),
+        argv: z.array(z.string()).optional(),
+        cwd: z.string().optional(),
+      }),
+      ...common,
     }),
-    ...common,
-  }),
-  z.object({
-    kind: z.literal("fs.read"),
-    target: z.object({ path: z.string().min(1) }),
-    ...common,
-  }),
-  z.object({
-    kind: z.literal("fs.write"),
-    target: z.object({ path: z.string().min(1) }),
-    ...common,
-  }),
-  z.object({
-    kind: z.literal("net.connect"),
-    target: z.object({
-      host: z.string().min(1),
-      port: z.number().int().min(0).max(65535),
-      ip: z.string().optional(),
+    z.object({
+      kind: z.literal("fs.read"),
+      target: z.object({ path: z.string().min(1) }),
+      ...common,
     }),
-    ...common,
-  }),
-  z.object({
-    kind: z.literal("mcp.call"),
-    target: z.object({
-      server: z.string().min(1),
-      tool: z.string().min(1),
-      args: z.record(z.string(), z.unknown()).optional(),
+    z.object({
+      kind: z.literal("fs.write"),
+      target: z.object({ path: z.string().min(1) }),
+      ...common,
     }),
-    ...common,
-  }),
-  z.object({
-    kind: z.literal("cred.use"),
-    target: z.object({ name: z.string().min(1), scope: z.string().min(1) }),
-    ...common,
-  }),
-]);
+    z.object({
+      kind: z.literal("net.connect"),
+      target: z.object({
+        host: z.string().min(1),
+        port: z.number().int().min(0).max(65535),
+        ip: z.string().optional(),
+      }),
+      ...common,
+    }),
+    z.object({
+      kind: z.literal("mcp.call"),
+      target: z.object({
+        server: z.string().min(1),
+        tool: z.string().min(1),
+        args: z.record(z.string(), z.unknown()).optional(),
+      }),
+      ...common,
+    }),
+    z.object({
+      kind: z.literal("cred.use"),
+      target: z.object({ name: z.string().min(1), scope: z.string().min(1) }),
+      ...common,
+    }),
+  ]);
+}
+
+let requestSchema: ReturnType<typeof buildRequestSchema> | undefined;
 
 function invalid(message: string, hint?: string): WardenError {
   return new WardenError("REQUEST_INVALID", message, hint === undefined ? undefined : { hint });
@@ -68,6 +75,7 @@ function invalid(message: string, hint?: string): WardenError {
 
 /** Validates a full Request; the error names the first bad field path. */
 export function parseRequest(value: unknown): Request {
+  requestSchema ??= buildRequestSchema();
   const result = requestSchema.safeParse(value);
   if (result.success) return result.data as Request;
   const issue = result.error.issues[0]!;

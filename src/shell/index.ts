@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { analyzeLine } from "./analyzer.js";
-import { grammarOf } from "./syntax.js";
+import { grammarOf, rawCursorApi } from "./syntax.js";
 import type { ShellAnalyzer } from "./types.js";
 
 export type {
@@ -30,11 +30,14 @@ export function loadShellAnalyzer(): Promise<ShellAnalyzer> {
 async function load(): Promise<ShellAnalyzer> {
   const { Parser, Language } = await import("web-tree-sitter");
   const require = createRequire(import.meta.url);
-  await Parser.init();
+  // The module object the runtime fills with its exports; empty when another caller in this
+  // process initialised web-tree-sitter first (then trees are read through `TreeCursor`).
+  const module = {};
+  await Parser.init(module);
   const bash = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
   const parser = new Parser();
   parser.setLanguage(bash);
-  const grammar = grammarOf(bash);
+  const grammar = grammarOf(bash, rawCursorApi(module));
   return {
     analyze: (commandLine, options) => analyzeLine(parser, grammar, commandLine, options),
   };

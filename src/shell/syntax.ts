@@ -42,16 +42,56 @@ export class SyntaxNode {
 export interface Grammar {
   types: string[];
   named: boolean[];
+  /** The runtime's raw cursor exports, when `Parser.init` handed us its module object. */
+  raw?: RawCursorApi | undefined;
 }
 
-export function grammarOf(language: Language): Grammar {
+/**
+ * The WebAssembly exports behind web-tree-sitter's `TreeCursor`. Each reads the cursor from the
+ * runtime's transfer buffer and writes it back there after moving; the `TreeCursor` class copies
+ * the cursor into and out of that buffer around every call (eight heap accesses per call). Driven
+ * directly, with nothing else touching the buffer in between, the cursor just stays there.
+ */
+export interface RawCursorApi {
+  _ts_tree_root_node_wasm(tree: number): void;
+  _ts_tree_cursor_new_wasm(tree: number): void;
+  _ts_tree_cursor_delete_wasm(tree: number): void;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+}
+
+const RAW_EXPORTS = [
+  "_ts_tree_root_node_wasm",
+  "_ts_tree_cursor_new_wasm",
+  "_ts_tree_cursor_delete_wasm",
+  "_ts_tree_cursor_goto_first_child_wasm",
+  "_ts_tree_cursor_goto_next_sibling_wasm",
+  "_ts_tree_cursor_goto_parent_wasm",
+  "_ts_tree_cursor_current_node_type_id_wasm",
+  "_ts_tree_cursor_start_index_wasm",
+  "_ts_tree_cursor_end_index_wasm",
+] as const;
+
+/** The raw cursor exports of the module object given to `Parser.init`, if it has them all. */
+export function rawCursorApi(module: object): RawCursorApi | undefined {
+  const m = module as Record<string, unknown>;
+  return RAW_EXPORTS.every((name) => typeof m[name] === "function")
+    ? (module as RawCursorApi)
+    : undefined;
+}
+
+export function grammarOf(language: Language, raw?: RawCursorApi): Grammar {
   const types: string[] = [];
   const named: boolean[] = [];
   for (let id = 0; id < language.nodeTypeCount; id++) {
     types.push(language.nodeTypeForId(id) ?? "");
     named.push(language.nodeTypeIsNamed(id));
   }
-  return { types, named };
+  return { types, named, raw };
 }
 
 /**
@@ -59,6 +99,9 @@ export function grammarOf(language: Language): Grammar {
  * afterwards.
  */
 export function copyTree(tree: Tree, source: string, grammar: Grammar): SyntaxNode {
+  const address = (tree as unknown as { 0?: unknown })[0];
+  if (grammar.raw && typeof address === "number" && address !== 0)
+    return copyTreeRaw(grammar.raw, address, source, grammar);
   const cursor = tree.walk();
   try {
     const make = (parent: SyntaxNode | null): SyntaxNode => {
@@ -98,6 +141,56 @@ export function copyTree(tree: Tree, source: string, grammar: Grammar): SyntaxNo
     }
   } finally {
     cursor.delete();
+  }
+}
+
+function copyTreeRaw(
+  raw: RawCursorApi,
+  tree: number,
+  source: string,
+  grammar: Grammar,
+): SyntaxNode {
+  const { types, named } = grammar;
+  raw._ts_tree_root_node_wasm(tree);
+  raw._ts_tree_cursor_new_wasm(tree);
+  try {
+    const make = (parent: SyntaxNode | null): SyntaxNode => {
+      const id = raw._ts_tree_cursor_current_node_type_id_wasm(tree);
+      const isNamed = named[id] ?? true;
+      const node = new SyntaxNode(
+        source,
+        types[id] ?? "",
+        isNamed,
+        raw._ts_tree_cursor_start_index_wasm(tree),
+        parent,
+      );
+      if (isNamed) node.endIndex = raw._ts_tree_cursor_end_index_wasm(tree);
+      return node;
+    };
+    const root = make(null);
+    let node = root;
+    for (;;) {
+      if (raw._ts_tree_cursor_goto_first_child_wasm(tree)) {
+        const child = make(node);
+        node.children.push(child);
+        node = child;
+        continue;
+      }
+      for (;;) {
+        const parent = node.parent;
+        if (parent === null) return root;
+        if (raw._ts_tree_cursor_goto_next_sibling_wasm(tree)) {
+          const sibling = make(parent);
+          parent.children.push(sibling);
+          node = sibling;
+          break;
+        }
+        raw._ts_tree_cursor_goto_parent_wasm(tree);
+        node = parent;
+      }
+    }
+  } finally {
+    raw._ts_tree_cursor_delete_wasm(tree);
   }
 }
 

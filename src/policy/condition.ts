@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { posix } from "node:path";
 import type { Environment } from "@marcbachmann/cel-js";
 import type { Request } from "./types.js";
 
@@ -43,8 +44,27 @@ function celEnvironment(): Environment {
       limits: { maxAstNodes: 10_000, maxDepth: 100 },
     });
     for (const name of VARIABLES) environment.registerVariable(name, "dyn");
+    // Paths in tool arguments arrive as the agent wrote them: `project/../secrets` must not pass
+    // a prefix check, so conditions compare cleaned paths.
+    environment.registerFunction("cleanPath(string): string", cleanPath);
+    environment.registerFunction("isWithin(string, string): bool", isWithin);
   }
   return environment;
+}
+
+/** Lexically normalised: `.`, `..` and doubled slashes folded; no trailing slash. */
+export function cleanPath(path: string): string {
+  const clean = posix.normalize(path);
+  return clean.length > 1 && clean.endsWith("/") ? clean.slice(0, -1) : clean;
+}
+
+/** `path` is `dir` or below it, both cleaned; a relative path is never within an absolute dir. */
+export function isWithin(path: string, dir: string): boolean {
+  const p = cleanPath(path);
+  const d = cleanPath(dir);
+  if (p === d) return true;
+  if (p.startsWith("..") || p.startsWith("/") !== d.startsWith("/")) return false;
+  return p.startsWith(d === "/" ? "/" : `${d}/`);
 }
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});

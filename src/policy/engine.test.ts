@@ -243,6 +243,31 @@ rules:
     expect(call("ping", {}, "claude-code", "/other").effect).toBe("ask");
   });
 
+  it("compares paths in arguments after cleaning them (isWithin, cleanPath)", () => {
+    const files = compilePolicy(`
+apiVersion: warden/v1
+kind: Policy
+metadata: { name: paths }
+rules:
+  - id: project-only
+    kind: mcp.call
+    allow: ["files/read_file"]
+    when: isWithin(args.path, "/work/project")
+  - id: no-escape
+    kind: mcp.call
+    deny: ["files/*"]
+    when: cleanPath(args.path).startsWith("/etc/")
+`);
+    const read = (path: string) =>
+      files.decide(requestFromFlags({ mcp: "files/read_file", args: { path } })).effect;
+    expect(read("/work/project/src/a.ts")).toBe("allow");
+    expect(read("/work/project")).toBe("allow");
+    expect(read("/work/project/../private/secret.txt")).toBe("ask");
+    expect(read("/work/project-other/x")).toBe("ask");
+    expect(read("project/a.ts")).toBe("ask");
+    expect(read("/work/project/../../etc/passwd")).toBe("deny");
+  });
+
   it("fails closed: an erroring condition does not allow", () => {
     const d = call("query", {});
     expect(d).toMatchObject({ effect: "ask", rule: null });

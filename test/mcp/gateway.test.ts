@@ -37,7 +37,7 @@ rules:
   - id: reads-in-project
     kind: mcp.call
     deny: ["files/read_text_file"]
-    when: '!args.path.startsWith(context.workspace + "/project/") || args.path.contains("..")'
+    when: '!isWithin(args.path, context.workspace + "/project")'
     reason: Reads stay in the project.
 `;
 

@@ -44,6 +44,10 @@ const HIJACK_ENV =
 /** Files that redirections may name without reading or writing a real file. */
 const PSEUDO_FILES = new Set(["/dev/null", "/dev/stdout", "/dev/stderr", "/dev/stdin", "/dev/tty"]);
 
+/** Lookups by command name as Maps: property lookups on a fresh key string cost far more. */
+const FILE_EFFECT_BY_NAME = new Map(Object.entries(FILE_EFFECTS));
+const WRAPPER_BY_NAME = new Map(Object.entries(WRAPPERS));
+
 /** Commands that write their arguments to standard output, for `echo 'rm -rf /' | sh`. */
 const PRINTERS = new Set(["echo", "printf"]);
 
@@ -129,7 +133,25 @@ function setError(shared: Shared, message: string, offset: number): void {
 }
 
 function nested(ctx: Ctx, label: string, remote = false): Ctx {
-  return { ...ctx, path: [...ctx.path, label], remote: ctx.remote || remote };
+  return makeCtx(ctx, label, ctx.remote || remote, ctx.depth, ctx.functions, ctx.errorOffset);
+}
+
+/** A context for code run by a command of `ctx` (a fresh shell: no functions from the caller). */
+function inner(ctx: Ctx, label: string, errorOffset: number, remote = false): Ctx {
+  return makeCtx(ctx, label, ctx.remote || remote, ctx.depth + 1, new Set(), errorOffset);
+}
+
+function makeCtx(
+  ctx: Ctx,
+  label: string,
+  remote: boolean,
+  depth: number,
+  functions: Set<string>,
+  errorOffset: number | undefined,
+): Ctx {
+  const path = ctx.path.slice();
+  path.push(label);
+  return { shared: ctx.shared, path, remote, depth, functions, errorOffset };
 }
 
 function walkChildren(node: Node, ctx: Ctx, stdinCode: string | undefined, topLevel = false): void {
@@ -395,12 +417,7 @@ function assignmentEffect(assignment: Node, ctx: Ctx): string | undefined {
 function envEffect(name: string, value: Word, ctx: Ctx): string | undefined {
   if (COMMAND_ENV.has(name)) {
     if (value.dynamic) return `${name} is set to a command only known at run time`;
-    analyzeSource(value.value, {
-      ...nested(ctx, `${name}=`),
-      depth: ctx.depth + 1,
-      functions: new Set(),
-      errorOffset: ctx.errorOffset ?? 0,
-    });
+    analyzeSource(value.value, inner(ctx, `${name}=`, ctx.errorOffset ?? 0));
     return undefined;
   }
   if (HIJACK_ENV.test(name)) return `${name} is set, which changes what runs`;
@@ -465,11 +482,14 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
   if (info.direct && !name.dynamic && ctx.functions.has(name.value)) return; // its body was analysed
 
   const dynamicArgIndexes: number[] = [];
-  words.forEach((w, i) => {
+  const argv: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    argv.push(w.value);
     if (i > 0 && w.dynamic) dynamicArgIndexes.push(i);
-  });
+  }
   const cmd: SimpleCommand = {
-    argv: words.map((w) => w.value),
+    argv,
     text: info.text,
     path: ctx.path,
     dynamic: false,
@@ -515,7 +535,7 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
     }
   }
 
-  const effect = Object.hasOwn(FILE_EFFECTS, base) ? FILE_EFFECTS[base] : undefined;
+  const effect = FILE_EFFECT_BY_NAME.get(base);
   if (effect) for (const access of effect(args)) addFile(ctx, access.kind, access.word, base);
 
   const interpreter = interpreterName(base);
@@ -524,7 +544,7 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
     cmd.inlineCode = inline || (info.stdinRedirected && readsProgramFromStdin(args));
   }
 
-  const wrapper = Object.hasOwn(WRAPPERS, base) ? WRAPPERS[base] : undefined;
+  const wrapper = WRAPPER_BY_NAME.get(base);
   const inners = wrapper ? wrapper(args, base) : [];
   cmd.wrapper = inners.some(
     (i) =>
@@ -532,44 +552,45 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
       i.kind === "code" ||
       (i.kind === "stdin-shell" && info.stdinCode !== undefined),
   );
-  for (const inner of inners) {
-    switch (inner.kind) {
+  for (const run of inners) {
+    switch (run.kind) {
       case "dynamic":
-        makeDynamic(inner.reason);
+        makeDynamic(run.reason);
         break;
       case "stdin-shell":
         if (info.stdinCode !== undefined) {
-          analyzeSource(info.stdinCode, {
-            ...nested(ctx, `${inner.label} <stdin>`),
-            depth: ctx.depth + 1,
-            functions: new Set(),
-            errorOffset: ctx.errorOffset ?? 0,
-          });
+          analyzeSource(info.stdinCode, inner(ctx, `${run.label} <stdin>`, ctx.errorOffset ?? 0));
         } else {
-          makeDynamic(`${inner.label} runs commands read from standard input`);
+          makeDynamic(`${run.label} runs commands read from standard input`);
         }
         break;
       case "code":
-        if (inner.code.dynamic) {
-          makeDynamic(`${inner.label} runs ${inner.code.value}, only known at run time`);
+        if (run.code.dynamic) {
+          makeDynamic(`${run.label} runs ${run.code.value}, only known at run time`);
         } else {
-          analyzeSource(inner.code.value, {
-            ...nested(ctx, inner.label, inner.remote === true),
-            depth: ctx.depth + 1,
-            functions: new Set(),
-            errorOffset: ctx.errorOffset ?? inner.code.offset ?? 0,
-          });
+          analyzeSource(
+            run.code.value,
+            inner(ctx, run.label, ctx.errorOffset ?? run.code.offset ?? 0, run.remote === true),
+          );
         }
         break;
       case "argv": {
         const innerInfo: CommandInfo = {
-          text: displayArgv(inner.words.map((w) => w.value)),
+          text: displayArgv(run.words.map((w) => w.value)),
           stdinRedirected: info.stdinRedirected,
           direct: false,
-          dynamicArgs: inner.dynamicArgs === true,
+          dynamicArgs: run.dynamicArgs === true,
         };
         if (info.stdinCode !== undefined) innerInfo.stdinCode = info.stdinCode;
-        emit(inner.words, { ...nested(ctx, inner.label), depth: ctx.depth + 1 }, innerInfo);
+        const argvCtx = makeCtx(
+          ctx,
+          run.label,
+          ctx.remote,
+          ctx.depth + 1,
+          ctx.functions,
+          ctx.errorOffset,
+        );
+        emit(run.words, argvCtx, innerInfo);
         break;
       }
     }
@@ -578,10 +599,12 @@ function emit(words: Word[], ctx: Ctx, info: CommandInfo): void {
 }
 
 function finish(cmd: SimpleCommand, reasons: string[], args: Word[]): void {
-  const argReasons = args.filter((a) => a.dynamic).map((a) => `${a.value}: ${a.reason}`);
-  const all = [
-    ...reasons,
-    ...(argReasons.length ? [`arguments only known at run time (${argReasons.join("; ")})`] : []),
-  ];
-  if (all.length) cmd.reason = all.join("; ");
+  let argReasons: string | undefined;
+  for (const a of args) {
+    if (!a.dynamic) continue;
+    const reason = `${a.value}: ${a.reason}`;
+    argReasons = argReasons === undefined ? reason : `${argReasons}; ${reason}`;
+  }
+  if (argReasons !== undefined) reasons.push(`arguments only known at run time (${argReasons})`);
+  if (reasons.length) cmd.reason = reasons.join("; ");
 }

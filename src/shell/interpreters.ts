@@ -74,8 +74,12 @@ export const INTERPRETERS: Record<string, InlineTest> = {
 };
 
 /** Interpreter name for argv[0], folding versions (`python3.12` → `python3`). */
+const INTERPRETER_NAMES = new Set(Object.keys(INTERPRETERS));
+
 export function interpreterName(base: string): string | undefined {
-  if (Object.hasOwn(INTERPRETERS, base)) return base;
+  if (INTERPRETER_NAMES.has(base)) return base;
+  const last = base.charCodeAt(base.length - 1);
+  if (!(last === 46 || (last >= 48 && last <= 57))) return undefined; // no version suffix
   const m = /^(python[23]?|pypy3?|perl|ruby|php|lua|node)[0-9.]+$/.exec(base);
   if (m && Object.hasOwn(INTERPRETERS, m[1]!)) return m[1];
   return undefined;

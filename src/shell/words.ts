@@ -31,7 +31,7 @@ interface Folder {
 export function foldWord(node: Node): Word {
   const f: Folder = { value: "", unquoted: "", reason: undefined };
   foldInto(node, f);
-  if (f.reason === undefined) {
+  if (f.reason === undefined && mayExpand(f.unquoted)) {
     if (BRACE.test(f.unquoted)) f.reason = "brace expansion";
     else if (EXTGLOB.test(f.unquoted)) f.reason = "extended glob pattern";
     else if (GLOB_CHARS.test(f.unquoted)) f.reason = "glob pattern";
@@ -40,6 +40,16 @@ export function foldWord(node: Node): Word {
     return { value: node.text, dynamic: true, reason: f.reason, offset: node.startIndex };
   }
   return { value: f.value, dynamic: false, offset: node.startIndex };
+}
+
+/** Whether `unquoted` has a character that a brace, glob or extended glob pattern needs. */
+function mayExpand(unquoted: string): boolean {
+  for (let i = 0; i < unquoted.length; i++) {
+    const c = unquoted.charCodeAt(i);
+    // { ( * ? [
+    if (c === 123 || c === 40 || c === 42 || c === 63 || c === 91) return true;
+  }
+  return false;
 }
 
 function dynamicPart(f: Folder, reason: string): void {
@@ -125,6 +135,11 @@ function quotedMask(text: string): string {
 
 /** Unquoted text: backslash escapes the next character, backslash-newline disappears. */
 function foldUnquoted(text: string, f: Folder): void {
+  if (!text.includes("\\")) {
+    f.value += text;
+    f.unquoted += text;
+    return;
+  }
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (c === "\\") {

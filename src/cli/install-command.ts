@@ -16,12 +16,53 @@
  * A managed install's hook line carries `--no-daemon`: the warm daemon (`warden daemon`) listens
  * in the user's $WARDEN_HOME, where anything running as the user could put its own listener in
  * its place; a managed policy must not depend on anything the user can write.
+ *
+ * `--scope managed` writes each agent's administrator location, which user and project settings
+ * cannot override, and there also closes the agent's own escape hatches where it has any:
+ *
+ * - Claude Code: /etc/claude-code/managed-settings.json; `permissions.disableBypassPermissionsMode:
+ *   "disable"`, `sandbox.allowUnsandboxedCommands: false`.
+ * - Gemini CLI (built against @google/gemini-cli 0.61.0, commit cc0107ed2,
+ *   packages/cli/src/config/settings.ts `getSystemSettingsPath`): the system settings file,
+ *   $GEMINI_CLI_SYSTEM_SETTINGS_PATH, else /etc/gemini-cli/settings.json (Linux),
+ *   /Library/Application Support/GeminiCli/settings.json (macOS),
+ *   C:\ProgramData\gemini-cli\settings.json (Windows). System settings merge last, so they win
+ *   over user and workspace (`mergeSettings`); `hooks.BeforeTool` concatenates across scopes.
+ *   Escape hatches closed: `security.disableYoloMode: true` (--yolo becomes a fatal config
+ *   error) and `hooksConfig.enabled: true` (a user's `hooksConfig.enabled: false` would turn every
+ *   hook off). Not closable from there: `hooksConfig.disabled` is a union across scopes, so a user
+ *   can still list the hook's name, and Gemini CLI runs no configured hooks at all (system ones
+ *   included) in a folder it does not trust (`HookRegistry.processHooksFromConfig`), where it
+ *   instead forces the default approval mode (every tool asks the user).
+ * - Codex (built against @openai/codex 0.169.0; codex-rs/config/src/hook_config.rs
+ *   `ManagedHooksRequirementsToml`, codex-rs/hooks/src/engine/discovery.rs): the requirements
+ *   file /etc/codex/requirements.toml, whose `[hooks]` table declares managed hooks (event lists
+ *   flattened in, as in hooks.json). Managed hooks are always enabled and trusted: a user's
+ *   `[hooks.state]` cannot turn them off and no /hooks review is needed (`hook_enabled`,
+ *   `hook_trust_status`). Escape hatch closed: `allowed_sandbox_modes` without
+ *   "danger-full-access" (so --dangerously-bypass-approvals-and-sandbox and
+ *   `sandbox_mode = "danger-full-access"` are refused). The file is TOML; Warden rewrites it with
+ *   smol-toml, so comments in an existing requirements.toml are not kept (the backup has them).
+ * - Cursor (closed source; https://cursor.com/docs/hooks, "Configuration": "Global
+ *   (Enterprise-managed)"): /etc/cursor/hooks.json (Linux/WSL), /Library/Application
+ *   Support/Cursor/hooks.json (macOS), C:\ProgramData\Cursor\hooks.json (Windows); hooks from
+ *   every level run, enterprise first. Cursor's auto-run ("YOLO") switches live in its team admin
+ *   dashboard, not in a file, so there are no escape-hatch keys to write.
  */
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { homedir, platform } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { WardenError } from "../errors.js";
 import { CLAUDE_TOOLS } from "../exec/hooks/claude-code.js";
 import { CODEX_TOOLS } from "../exec/hooks/codex.js";
@@ -52,17 +93,44 @@ const FILES: Record<AgentId, Partial<Record<Scope, (home: string, cwd: string) =
   cursor: {
     user: (home) => join(home, ".cursor", "hooks.json"),
     project: (_, cwd) => join(cwd, ".cursor", "hooks.json"),
+    managed: () =>
+      ({
+        darwin: "/Library/Application Support/Cursor/hooks.json",
+        win32: "C:\\ProgramData\\Cursor\\hooks.json",
+      })[platform() as string] ?? "/etc/cursor/hooks.json",
   },
   "gemini-cli": {
     user: (home) => join(home, ".gemini", "settings.json"),
     project: (_, cwd) => join(cwd, ".gemini", "settings.json"),
-    managed: () => "/etc/gemini-cli/settings.json",
+    // The same lookup as Gemini CLI's getSystemSettingsPath, environment variable first.
+    managed: () =>
+      process.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH ||
+      {
+        darwin: "/Library/Application Support/GeminiCli/settings.json",
+        win32: "C:\\ProgramData\\gemini-cli\\settings.json",
+      }[platform() as string] ||
+      "/etc/gemini-cli/settings.json",
   },
   codex: {
     user: (home) => join(home, ".codex", "hooks.json"),
     project: (_, cwd) => join(cwd, ".codex", "hooks.json"),
+    managed: () => {
+      if (platform() === "win32") {
+        throw new WardenError(
+          "INSTALL_SCOPE",
+          "Warden does not know where Codex reads its requirements file on Windows",
+          {
+            hint: "declare the hook in your Codex managed requirements ([hooks] PreToolUse) by hand, or use --scope user",
+          },
+        );
+      }
+      return "/etc/codex/requirements.toml";
+    },
   },
 };
+
+/** Codex sandbox modes a managed install leaves allowed: everything but danger-full-access. */
+const CODEX_SAFE_SANDBOX_MODES = ["read-only", "workspace-write"];
 
 export function settingsPath(agent: AgentId, scope: Scope, settingsDir?: string): string {
   const locate = FILES[agent][scope];
@@ -171,7 +239,55 @@ export function mergeHooks(
     sandbox.allowUnsandboxedCommands = false;
     out.sandbox = sandbox;
   }
+  if (add && agent === "gemini-cli" && add.scope === "managed") {
+    const security = { ...((out.security as Json | undefined) ?? {}) };
+    security.disableYoloMode = true;
+    out.security = security;
+    const hooksConfig = { ...((out.hooksConfig as Json | undefined) ?? {}) };
+    hooksConfig.enabled = true;
+    out.hooksConfig = hooksConfig;
+  }
+  if (add && agent === "codex" && add.scope === "managed") {
+    const modes = Array.isArray(out.allowed_sandbox_modes)
+      ? out.allowed_sandbox_modes.filter((m) => m !== "danger-full-access")
+      : [];
+    out.allowed_sandbox_modes = modes.length > 0 ? modes : [...CODEX_SAFE_SANDBOX_MODES];
+  }
   return out;
+}
+
+const isToml = (file: string) => file.endsWith(".toml");
+
+/**
+ * Gemini CLI skips a system settings file unless the file and every directory above it are owned
+ * by root and not writable by group or others (POSIX; `isFileAndDirectorySecureSync` in
+ * packages/core, 0.61.0): it prints a warning and runs without it. Installing there would report
+ * success for a hook Gemini never loads, so this says what is wrong instead, before writing.
+ */
+function geminiSystemFileProblem(file: string): string | null {
+  if (platform() === "win32") return null;
+  const uid = process.getuid?.() ?? 0;
+  const problems: string[] = [];
+  let dir = dirname(file);
+  const check = (path: string) => {
+    const st = statSync(path);
+    if (st.uid !== 0) problems.push(`${path} is owned by uid ${st.uid}, not root`);
+    if ((st.mode & 0o022) !== 0) {
+      problems.push(
+        `${path} is writable by group or others (mode ${(st.mode & 0o777).toString(8)})`,
+      );
+    }
+  };
+  if (existsSync(file)) check(file);
+  else if (uid !== 0) problems.push(`${file} would be created owned by uid ${uid}, not root`);
+  for (;;) {
+    if (existsSync(dir)) check(dir);
+    else if (uid !== 0) problems.push(`${dir} would be created owned by uid ${uid}, not root`);
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return problems.length > 0 ? problems.join("; ") : null;
 }
 
 function readSettings(file: string): Json {
@@ -180,24 +296,25 @@ function readSettings(file: string): Json {
   if (text.trim() === "") return {};
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = isToml(file) ? parseToml(text) : JSON.parse(text);
   } catch (error) {
     throw new WardenError(
       "INSTALL_BAD_SETTINGS",
-      `${file} is not valid JSON: ${(error as Error).message}`,
+      `${file} is not valid ${isToml(file) ? "TOML" : "JSON"}: ${(error as Error).message}`,
       {
         hint: "fix the file by hand; Warden does not rewrite a settings file it cannot read",
       },
     );
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new WardenError("INSTALL_BAD_SETTINGS", `${file} does not hold a JSON object`);
+    throw new WardenError("INSTALL_BAD_SETTINGS", `${file} does not hold an object`);
   }
   return value as Json;
 }
 
 const digest = (text: string) => createHash("sha256").update(text).digest("hex");
-const render = (settings: Json) => `${JSON.stringify(settings, null, 2)}\n`;
+const render = (settings: Json, file: string) =>
+  isToml(file) ? `${stringifyToml(settings)}\n` : `${JSON.stringify(settings, null, 2)}\n`;
 
 function parseAgent(agent: string): AgentId {
   if (!(AGENTS as readonly string[]).includes(agent)) {
@@ -220,12 +337,24 @@ export function install(agentArg: string, options: InstallOptions): number {
   const agent = parseAgent(agentArg);
   const scope = parseScope(options.scope);
   const file = settingsPath(agent, scope, options.settingsDir);
+  if (agent === "gemini-cli" && scope === "managed" && !options.settingsDir) {
+    const problem = geminiSystemFileProblem(file);
+    if (problem) {
+      throw new WardenError(
+        "INSTALL_INSECURE",
+        `Gemini CLI ignores a system settings file that is not root-owned and root-only writable all the way up: ${problem}`,
+        {
+          hint: "run the install as root into a root-owned directory (the default /etc/gemini-cli/settings.json), or set GEMINI_CLI_SYSTEM_SETTINGS_PATH to such a place for both Warden and Gemini CLI",
+        },
+      );
+    }
+  }
   const backup = `${file}.warden-backup`;
   const marker = `${file}.warden-installed`;
   const existed = existsSync(file);
   const current = readSettings(file);
   const command = hookCommand(agent, options.sandboxCommands === true, scope !== "managed");
-  const text = render(mergeHooks(agent, current, { command, scope }));
+  const text = render(mergeHooks(agent, current, { command, scope }), file);
   mkdirSync(dirname(file), { recursive: true });
   // Back up the user's file, never our own earlier install (a second install of a new file).
   const ours =
@@ -247,7 +376,7 @@ export function install(agentArg: string, options: InstallOptions): number {
   else {
     process.stdout.write(`installed Warden's ${agent} hook in ${file}\n  hook: ${command}\n`);
     if (result.backup) process.stdout.write(`  backup of the original: ${result.backup}\n`);
-    if (agent === "codex") {
+    if (agent === "codex" && scope !== "managed") {
       process.stdout.write(
         "  Codex asks you to trust new hooks once: review it with /hooks in Codex\n",
       );
@@ -277,8 +406,8 @@ export function uninstall(agentArg: string, options: InstallOptions): number {
   } else if (text !== null) {
     const before = readSettings(file);
     const after = mergeHooks(agent, before, null);
-    if (render(after) !== render(before)) {
-      writeFileSync(file, render(after));
+    if (render(after, file) !== render(before, file)) {
+      writeFileSync(file, render(after, file));
       action = "entries-removed";
     } else action = "not-installed";
   } else action = "not-installed";

@@ -504,7 +504,68 @@ describe("warden install / uninstall", () => {
         beforeReadFile: [entry],
       },
     });
-    expect(install("cursor", d, "--scope", "managed").status).toBe(1);
+  });
+
+  it("managed scope for cursor, gemini-cli and codex: escape hatches closed, idempotent, restored", () => {
+    const d = tempDir("warden-install-");
+    // Cursor: its enterprise hooks.json; no escape-hatch keys exist in that file.
+    expect(install("cursor", d, "--scope", "managed").status).toBe(0);
+    expect(install("cursor", d, "--scope", "managed").status).toBe(0);
+    const cursor = read(join(d, "hooks.json"));
+    expect(cursor.hooks.beforeShellExecution).toEqual([
+      { command: `${command("cursor")} --no-daemon`, timeout: 30, failClosed: true },
+    ]);
+    // Gemini CLI: its system settings, with YOLO off and hooks forced on.
+    const gemini = join(d, "settings.json");
+    writeFileSync(gemini, JSON.stringify({ security: { folderTrust: { enabled: true } } }));
+    const geminiOriginal = readFileSync(gemini, "utf8");
+    install("gemini-cli", d, "--scope", "managed");
+    install("gemini-cli", d, "--scope", "managed");
+    const g = read(gemini);
+    expect(g.security).toEqual({ folderTrust: { enabled: true }, disableYoloMode: true });
+    expect(g.hooksConfig).toEqual({ enabled: true });
+    expect(g.hooks.BeforeTool).toHaveLength(1);
+    expect(g.hooks.BeforeTool[0].hooks[0].command).toBe(`${command("gemini-cli")} --no-daemon`);
+    expect(readFileSync(`${gemini}.warden-backup`, "utf8")).toBe(geminiOriginal);
+    // Codex: requirements.toml, hooks under [hooks], danger-full-access no longer allowed.
+    const codex = join(d, "requirements.toml");
+    const codexOriginal = `# set by IT\nallowed_sandbox_modes = ["read-only", "danger-full-access"]\n`;
+    writeFileSync(codex, codexOriginal);
+    install("codex", d, "--scope", "managed");
+    const r = install("codex", d, "--scope", "managed");
+    expect(JSON.parse(r.stdout).file).toBe(codex);
+    const toml = readFileSync(codex, "utf8");
+    expect(toml).toContain('allowed_sandbox_modes = [ "read-only" ]');
+    expect(toml.match(/\[\[hooks\.PreToolUse\]\]/g)).toHaveLength(1);
+    expect(toml).toContain(`command = "${command("codex")} --no-daemon"`);
+    expect(toml).toContain("timeout = 30");
+    expect(readFileSync(`${codex}.warden-backup`, "utf8")).toBe(codexOriginal);
+    for (const [agent, file, original] of [
+      ["gemini-cli", gemini, geminiOriginal],
+      ["codex", codex, codexOriginal],
+    ] as const) {
+      expect(JSON.parse(uninstall(agent, d, "--scope", "managed").stdout).action).toBe("restored");
+      expect(readFileSync(file, "utf8")).toBe(original);
+    }
+    expect(JSON.parse(uninstall("cursor", d, "--scope", "managed").stdout).action).toBe("removed");
+  });
+
+  it("managed scope fails clearly where the agent would ignore the file, and on bad input", () => {
+    const d = tempDir("warden-install-");
+    // Gemini CLI skips a system settings file under a group/other-writable directory (/tmp).
+    const file = join(d, "etc", "settings.json");
+    const r = cli(["install", "gemini-cli", "--scope", "managed"], {
+      ...env,
+      GEMINI_CLI_SYSTEM_SETTINGS_PATH: file,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("Gemini CLI ignores a system settings file");
+    expect(existsSync(file)).toBe(false);
+    writeFileSync(join(d, "requirements.toml"), "allowed_sandbox_modes = [\n");
+    const bad = install("codex", d, "--scope", "managed");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("is not valid TOML");
+    expect(install("codex", d, "--scope", "global").status).toBe(1);
   });
 
   it("gemini-cli and codex: hooks in their settings files, removed again", () => {

@@ -146,6 +146,9 @@ describe.skipIf(!canOverlayEtc())(
         );
         expect(existsSync(machine.sentinel), why(run, server)).toBe(false);
         expect(run.code, why(run, server)).not.toBe(0);
+        expect(run.stderr, why(run, server)).toContain(
+          'requirements do not allow `sandbox_mode = "danger-full-access"`',
+        );
       },
       TEST_TIMEOUT_MS,
     );

@@ -59,6 +59,8 @@ interface Shared {
   cwd: { prefix?: string; dynamic?: string };
   /** A bare assignment earlier on the line changed how later commands run (e.g. `PATH=…`). */
   taint?: string;
+  /** Error-free trees of the texts parsed so far on this line (`bash -c '…'` often repeats). */
+  trees: Map<string, Node>;
 }
 
 interface Ctx {
@@ -91,7 +93,7 @@ export function analyzeLine(
   _options?: AnalyzeOptions,
 ): CommandAnalysis {
   const out: CommandAnalysis = { commands: [], files: [] };
-  const shared: Shared = { out, parser, grammar, cwd: {} };
+  const shared: Shared = { out, parser, grammar, cwd: {}, trees: new Map() };
   analyzeSource(line, { shared, path: [], remote: false, depth: 0, functions: new Set() });
   return out;
 }
@@ -100,6 +102,11 @@ function analyzeSource(source: string, ctx: Ctx, stdinCode?: string): void {
   const { shared } = ctx;
   if (ctx.depth > MAX_DEPTH) {
     setError(shared, `commands nested more than ${MAX_DEPTH} levels deep`, ctx.errorOffset ?? 0);
+    return;
+  }
+  const seen = shared.trees.get(source);
+  if (seen) {
+    walkChildren(seen, ctx, stdinCode, true);
     return;
   }
   const tree = shared.parser.parse(source);
@@ -122,6 +129,7 @@ function analyzeSource(source: string, ctx: Ctx, stdinCode?: string): void {
       return;
     }
     root = copyTree(tree, source, shared.grammar);
+    shared.trees.set(source, root);
   } finally {
     tree.delete();
   }

@@ -76,12 +76,17 @@ const RAW_EXPORTS = [
   "_ts_tree_cursor_end_index_wasm",
 ] as const;
 
-/** The raw cursor exports of the module object given to `Parser.init`, if it has them all. */
+/**
+ * The raw cursor exports of the module object given to `Parser.init`, if it has them all, copied
+ * onto a small object of their own (the module object has hundreds of properties: reading a
+ * function from it on every call is a slow dictionary lookup).
+ */
 export function rawCursorApi(module: object): RawCursorApi | undefined {
   const m = module as Record<string, unknown>;
-  return RAW_EXPORTS.every((name) => typeof m[name] === "function")
-    ? (module as RawCursorApi)
-    : undefined;
+  if (!RAW_EXPORTS.every((name) => typeof m[name] === "function")) return undefined;
+  const api: Record<string, unknown> = {};
+  for (const name of RAW_EXPORTS) api[name] = m[name];
+  return api as unknown as RawCursorApi;
 }
 
 export function grammarOf(language: Language, raw?: RawCursorApi): Grammar {

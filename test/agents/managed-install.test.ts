@@ -22,7 +22,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { codexBinary, codexEnv, codexShell, writeCodexConfig } from "./codex.js";
 import { geminiEntry, geminiEnv, writeGeminiUserSettings } from "./gemini-cli.js";
 import {
@@ -77,6 +77,19 @@ async function expectDenied(machine: Machine, server: ModelServer, run: RunResul
 }
 
 /** Can this process make a mount namespace with an overlay on /etc? (root, unshare, overlayfs) */
+/**
+ * These tests write the agents' real managed paths under /etc inside a private mount namespace
+ * with an overlay on /etc, so nothing reaches the machine's /etc. That needs root, unshare and
+ * overlayfs, which CI has (it runs as root); elsewhere they fail and say why rather than skip.
+ */
+beforeAll(() => {
+  if (!canOverlayEtc()) {
+    throw new Error(
+      "managed-install tests need root, unshare(1) and overlayfs to overlay /etc privately",
+    );
+  }
+});
+
 function canOverlayEtc(): boolean {
   if (process.platform !== "linux" || process.getuid?.() !== 0) return false;
   const probe = spawnSync(
@@ -92,68 +105,65 @@ function canOverlayEtc(): boolean {
   return probe.status === 0;
 }
 
-describe.skipIf(!canOverlayEtc())(
-  "Codex with Warden's hook only in /etc/codex/requirements.toml",
-  () => {
-    /** The user's config without the harness's danger-full-access, which requirements now forbid. */
-    function userConfig(machine: Machine, server: ModelServer): void {
-      writeCodexConfig(machine, server.url);
-      const file = join(machine.home, ".codex", "config.toml");
-      writeFileSync(
-        file,
-        readFileSync(file, "utf8").replace(
-          'sandbox_mode = "danger-full-access"',
-          'sandbox_mode = "workspace-write"',
-        ),
+describe("Codex with Warden's hook only in /etc/codex/requirements.toml", () => {
+  /** The user's config without the harness's danger-full-access, which requirements now forbid. */
+  function userConfig(machine: Machine, server: ModelServer): void {
+    writeCodexConfig(machine, server.url);
+    const file = join(machine.home, ".codex", "config.toml");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace(
+        'sandbox_mode = "danger-full-access"',
+        'sandbox_mode = "workspace-write"',
+      ),
+    );
+  }
+
+  it(
+    "never runs a denied command (touch SENTINEL), with no hook trust bypass",
+    async () => {
+      const { machine, server } = await setUp("codex-deny", (m) =>
+        codexShell(`touch ${m.sentinel}`),
       );
-    }
+      userConfig(machine, server);
+      const env = codexEnv(machine);
+      const run = await inPrivateEtc(
+        machine,
+        `${codexInstallLine()} && cat /etc/codex/requirements.toml >&2 && ${codexLine(machine)}`,
+        env,
+      );
+      expect(
+        existsSync("/etc/codex/requirements.toml") &&
+          readFileSync("/etc/codex/requirements.toml", "utf8").includes(WARDEN),
+        "nothing reached the real /etc",
+      ).toBe(false);
+      expect(run.stderr, why(run, server)).toContain("hook codex --no-daemon");
+      await expectDenied(machine, server, run, "hook.codex");
+    },
+    TEST_TIMEOUT_MS,
+  );
 
-    it(
-      "never runs a denied command (touch SENTINEL), with no hook trust bypass",
-      async () => {
-        const { machine, server } = await setUp("codex-deny", (m) =>
-          codexShell(`touch ${m.sentinel}`),
-        );
-        userConfig(machine, server);
-        const env = codexEnv(machine);
-        const run = await inPrivateEtc(
-          machine,
-          `${codexInstallLine()} && cat /etc/codex/requirements.toml >&2 && ${codexLine(machine)}`,
-          env,
-        );
-        expect(
-          existsSync("/etc/codex/requirements.toml") &&
-            readFileSync("/etc/codex/requirements.toml", "utf8").includes(WARDEN),
-          "nothing reached the real /etc",
-        ).toBe(false);
-        expect(run.stderr, why(run, server)).toContain("hook codex --no-daemon");
-        await expectDenied(machine, server, run, "hook.codex");
-      },
-      TEST_TIMEOUT_MS,
-    );
-
-    it(
-      "refuses --dangerously-bypass-approvals-and-sandbox once requirements are installed",
-      async () => {
-        const { machine, server } = await setUp("codex-bypass", (m) =>
-          codexShell(`touch ${m.sentinel}`),
-        );
-        userConfig(machine, server);
-        const run = await inPrivateEtc(
-          machine,
-          `${codexInstallLine()} && ${codexLine(machine, "--dangerously-bypass-approvals-and-sandbox")}`,
-          codexEnv(machine),
-        );
-        expect(existsSync(machine.sentinel), why(run, server)).toBe(false);
-        expect(run.code, why(run, server)).not.toBe(0);
-        expect(run.stderr, why(run, server)).toContain(
-          'requirements do not allow `sandbox_mode = "danger-full-access"`',
-        );
-      },
-      TEST_TIMEOUT_MS,
-    );
-  },
-);
+  it(
+    "refuses --dangerously-bypass-approvals-and-sandbox once requirements are installed",
+    async () => {
+      const { machine, server } = await setUp("codex-bypass", (m) =>
+        codexShell(`touch ${m.sentinel}`),
+      );
+      userConfig(machine, server);
+      const run = await inPrivateEtc(
+        machine,
+        `${codexInstallLine()} && ${codexLine(machine, "--dangerously-bypass-approvals-and-sandbox")}`,
+        codexEnv(machine),
+      );
+      expect(existsSync(machine.sentinel), why(run, server)).toBe(false);
+      expect(run.code, why(run, server)).not.toBe(0);
+      expect(run.stderr, why(run, server)).toContain(
+        'requirements do not allow `sandbox_mode = "danger-full-access"`',
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
 
 /** Runs `script` in a private mount namespace whose /etc is an overlay kept under the machine. */
 function inPrivateEtc(machine: Machine, script: string, env: NodeJS.ProcessEnv) {
@@ -183,74 +193,71 @@ const codexLine = (machine: Machine, ...flags: string[]) =>
     q("Please run the scripted step."),
   ].join(" ");
 
-describe.skipIf(!canOverlayEtc())(
-  "Gemini CLI with Warden's hook only in /etc/gemini-cli/settings.json",
-  () => {
-    function userSettings(machine: Machine): void {
-      writeGeminiUserSettings(machine);
-      const file = join(machine.home, ".gemini", "settings.json");
-      const settings = JSON.parse(readFileSync(file, "utf8"));
-      settings.tools = { allowed: ["run_shell_command"] };
-      writeFileSync(file, JSON.stringify(settings, null, 2));
-    }
+describe("Gemini CLI with Warden's hook only in /etc/gemini-cli/settings.json", () => {
+  function userSettings(machine: Machine): void {
+    writeGeminiUserSettings(machine);
+    const file = join(machine.home, ".gemini", "settings.json");
+    const settings = JSON.parse(readFileSync(file, "utf8"));
+    settings.tools = { allowed: ["run_shell_command"] };
+    writeFileSync(file, JSON.stringify(settings, null, 2));
+  }
 
-    const geminiLine = (...flags: string[]) =>
-      [
-        q(NODE),
-        q(geminiEntry()),
-        "-p",
-        q("Please run the scripted step."),
-        ...flags,
-        "-m",
-        "gemini-2.5-flash",
-      ].join(" ");
-    const installLine = `${q(NODE)} ${q(WARDEN)} install gemini-cli --scope managed --json >/dev/null`;
-    const shellStep = (m: Machine): ScriptStep => ({
-      tool: {
-        name: "run_shell_command",
-        input: { command: `touch ${m.sentinel}`, description: "step" },
-      },
-    });
+  const geminiLine = (...flags: string[]) =>
+    [
+      q(NODE),
+      q(geminiEntry()),
+      "-p",
+      q("Please run the scripted step."),
+      ...flags,
+      "-m",
+      "gemini-2.5-flash",
+    ].join(" ");
+  const installLine = `${q(NODE)} ${q(WARDEN)} install gemini-cli --scope managed --json >/dev/null`;
+  const shellStep = (m: Machine): ScriptStep => ({
+    tool: {
+      name: "run_shell_command",
+      input: { command: `touch ${m.sentinel}`, description: "step" },
+    },
+  });
 
-    it(
-      "never runs a denied command (touch SENTINEL); control: without the managed file it runs",
-      async () => {
-        for (const managed of [true, false]) {
-          const { machine, server } = await setUp(`gemini-${managed}`, shellStep);
-          userSettings(machine);
-          const env = geminiEnv(machine, server.url);
-          const run = await inPrivateEtc(
-            machine,
-            managed
-              ? `${installLine} && ${geminiLine("--output-format", "json")}`
-              : geminiLine("--output-format", "json"),
-            env,
-          );
-          expect(existsSync(join(machine.workspace, ".gemini")), "no project settings").toBe(false);
-          expect(run.stderr, why(run, server)).not.toContain("Skipping system settings file");
-          if (managed) await expectDenied(machine, server, run, "hook.gemini-cli");
-          else expect(existsSync(machine.sentinel), why(run, server)).toBe(true);
-        }
-      },
-      TEST_TIMEOUT_MS * 2,
-    );
-
-    it(
-      "refuses --yolo once the managed file is installed",
-      async () => {
-        const { machine, server } = await setUp("gemini-yolo", shellStep);
+  it(
+    "never runs a denied command (touch SENTINEL); control: without the managed file it runs",
+    async () => {
+      for (const managed of [true, false]) {
+        const { machine, server } = await setUp(`gemini-${managed}`, shellStep);
         userSettings(machine);
+        const env = geminiEnv(machine, server.url);
         const run = await inPrivateEtc(
           machine,
-          `${installLine} && ${geminiLine("--yolo")}`,
-          geminiEnv(machine, server.url),
+          managed
+            ? `${installLine} && ${geminiLine("--output-format", "json")}`
+            : geminiLine("--output-format", "json"),
+          env,
         );
-        expect(run.code, why(run, server)).not.toBe(0);
-        expect(`${run.stdout}${run.stderr}`, why(run, server)).toMatch(/YOLO mode/i);
-        expect(existsSync(machine.sentinel), why(run, server)).toBe(false);
-        expect(server.mainRequests(), why(run, server)).toHaveLength(0);
-      },
-      TEST_TIMEOUT_MS,
-    );
-  },
-);
+        expect(existsSync(join(machine.workspace, ".gemini")), "no project settings").toBe(false);
+        expect(run.stderr, why(run, server)).not.toContain("Skipping system settings file");
+        if (managed) await expectDenied(machine, server, run, "hook.gemini-cli");
+        else expect(existsSync(machine.sentinel), why(run, server)).toBe(true);
+      }
+    },
+    TEST_TIMEOUT_MS * 2,
+  );
+
+  it(
+    "refuses --yolo once the managed file is installed",
+    async () => {
+      const { machine, server } = await setUp("gemini-yolo", shellStep);
+      userSettings(machine);
+      const run = await inPrivateEtc(
+        machine,
+        `${installLine} && ${geminiLine("--yolo")}`,
+        geminiEnv(machine, server.url),
+      );
+      expect(run.code, why(run, server)).not.toBe(0);
+      expect(`${run.stdout}${run.stderr}`, why(run, server)).toMatch(/YOLO mode/i);
+      expect(existsSync(machine.sentinel), why(run, server)).toBe(false);
+      expect(server.mainRequests(), why(run, server)).toHaveLength(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});

@@ -23,7 +23,6 @@
 import type { Decision, Request } from "../../policy/index.js";
 import {
   type AnswerOptions,
-  asObject,
   effectFor,
   globBase,
   type HookAdapter,
@@ -32,6 +31,7 @@ import {
   HookPayloadError,
   json,
   optionalString,
+  readToolPayload,
   reasonText,
   requireString,
   resolvePath,
@@ -78,26 +78,11 @@ export const CLAUDE_TOOLS = [
 const AGENT = "claude-code";
 
 function parse(payload: unknown): HookCall {
-  const p = asObject(payload, "the hook payload");
-  const event = requireString(p, "hook_event_name", "payload");
-  if (event !== "PreToolUse") {
-    throw new HookPayloadError(`hook event "${event}" is not PreToolUse`);
-  }
-  const tool = requireString(p, "tool_name", "payload");
-  const input = asObject(p.tool_input, "payload.tool_input");
-  const cwd = optionalString(p, "cwd");
-  const session = optionalString(p, "session_id");
-  const principal = { agent: AGENT, ...(session ? { session } : {}) };
-  const context = cwd ? { workspace: cwd, cwd, tool } : { tool };
-  const call = (requests: Request[], shellCommand?: string): HookCall => ({
-    event,
-    tool,
-    ...(session ? { session } : {}),
-    ...(cwd ? { cwd } : {}),
-    requests,
-    ...(shellCommand === undefined ? {} : { shellCommand }),
-    input,
-  });
+  const { tool, input, cwd, principal, context, call } = readToolPayload(
+    payload,
+    AGENT,
+    "PreToolUse",
+  );
   const fs = (kind: "fs.read" | "fs.write", path: string): Request => ({
     kind,
     principal,

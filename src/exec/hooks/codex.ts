@@ -19,17 +19,16 @@
  * Tools: Bash → exec; apply_patch → fs.write for every file the patch adds, updates, deletes or
  * moves to; mcp__server__tool → mcp.call server/tool with tool_input as args.
  */
-import type { Decision, Request } from "../../policy/index.js";
+import type { Decision } from "../../policy/index.js";
 import {
   type AnswerOptions,
-  asObject,
   effectFor,
   type HookAdapter,
   type HookAnswer,
   type HookCall,
   HookPayloadError,
   json,
-  optionalString,
+  readToolPayload,
   reasonText,
   requireString,
   resolvePath,
@@ -64,24 +63,11 @@ const AGENT = "codex";
 const PATCH_FILE = /^\*\*\* (?:Add File|Update File|Delete File|Move to): (.+)$/gm;
 
 function parse(payload: unknown): HookCall {
-  const p = asObject(payload, "the hook payload");
-  const event = requireString(p, "hook_event_name", "payload");
-  if (event !== "PreToolUse") throw new HookPayloadError(`hook event "${event}" is not PreToolUse`);
-  const tool = requireString(p, "tool_name", "payload");
-  const input = asObject(p.tool_input, "payload.tool_input");
-  const cwd = optionalString(p, "cwd");
-  const session = optionalString(p, "session_id");
-  const principal = { agent: AGENT, ...(session ? { session } : {}) };
-  const context = cwd ? { workspace: cwd, cwd, tool } : { tool };
-  const call = (requests: Request[], shellCommand?: string): HookCall => ({
-    event,
-    tool,
-    ...(session ? { session } : {}),
-    ...(cwd ? { cwd } : {}),
-    requests,
-    ...(shellCommand === undefined ? {} : { shellCommand }),
-    input,
-  });
+  const { tool, input, cwd, principal, context, call } = readToolPayload(
+    payload,
+    AGENT,
+    "PreToolUse",
+  );
 
   if (tool === "Bash") {
     const command = requireString(input, "command", "tool_input");

@@ -34,6 +34,7 @@ import {
   HookPayloadError,
   json,
   optionalString,
+  readToolPayload,
   reasonText,
   requireString,
   resolvePath,
@@ -78,25 +79,16 @@ const AGENT = "gemini-cli";
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`)\]]+/g;
 
 function parse(payload: unknown): HookCall {
-  const p = asObject(payload, "the hook payload");
-  const event = requireString(p, "hook_event_name", "payload");
-  if (event !== "BeforeTool") throw new HookPayloadError(`hook event "${event}" is not BeforeTool`);
-  const tool = requireString(p, "tool_name", "payload");
-  const input = asObject(p.tool_input, "payload.tool_input");
-  const cwd = optionalString(p, "cwd");
-  const session = optionalString(p, "session_id");
-  const principal = { agent: AGENT, ...(session ? { session } : {}) };
-  const context = cwd ? { workspace: cwd, cwd, tool } : { tool };
-  const where = "tool_input";
-  const call = (requests: Request[], shellCommand?: string): HookCall => ({
-    event,
+  const {
+    payload: p,
     tool,
-    ...(session ? { session } : {}),
-    ...(cwd ? { cwd } : {}),
-    requests,
-    ...(shellCommand === undefined ? {} : { shellCommand }),
     input,
-  });
+    cwd,
+    principal,
+    context,
+    call,
+  } = readToolPayload(payload, AGENT, "BeforeTool");
+  const where = "tool_input";
   const fs = (kind: "fs.read" | "fs.write", path: string, base = cwd): Request => ({
     kind,
     principal,

@@ -89,6 +89,50 @@ export function optionalString(o: Json, key: string): string | undefined {
 }
 
 /** A path from the payload, made absolute against the agent's cwd. */
+/**
+ * The fields Claude Code, Codex and Gemini CLI share in a tool hook payload: the event (which
+ * must be the one the adapter answers), the tool, its input, the session and the working
+ * directory — and a builder for the HookCall that carries them.
+ */
+export interface ToolPayload {
+  payload: Json;
+  event: string;
+  tool: string;
+  input: Json;
+  cwd: string | undefined;
+  principal: { agent: AgentId; session?: string };
+  context: { workspace?: string; cwd?: string; tool: string };
+  call(requests: Request[], shellCommand?: string): HookCall;
+}
+
+export function readToolPayload(payload: unknown, agent: AgentId, expected: string): ToolPayload {
+  const p = asObject(payload, "the hook payload");
+  const event = requireString(p, "hook_event_name", "payload");
+  if (event !== expected) throw new HookPayloadError(`hook event "${event}" is not ${expected}`);
+  const tool = requireString(p, "tool_name", "payload");
+  const input = asObject(p.tool_input, "payload.tool_input");
+  const cwd = optionalString(p, "cwd");
+  const session = optionalString(p, "session_id");
+  return {
+    payload: p,
+    event,
+    tool,
+    input,
+    cwd,
+    principal: { agent, ...(session ? { session } : {}) },
+    context: cwd ? { workspace: cwd, cwd, tool } : { tool },
+    call: (requests, shellCommand) => ({
+      event,
+      tool,
+      ...(session ? { session } : {}),
+      ...(cwd ? { cwd } : {}),
+      requests,
+      ...(shellCommand === undefined ? {} : { shellCommand }),
+      input,
+    }),
+  };
+}
+
 export function resolvePath(path: string, cwd: string | undefined, what: string): string {
   if (isAbsolute(path) || path === "~" || path.startsWith("~/")) return path;
   if (cwd === undefined || !isAbsolute(cwd)) {

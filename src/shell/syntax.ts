@@ -27,7 +27,13 @@ export class SyntaxNode {
   }
 
   get namedChildren(): SyntaxNode[] {
-    this.named ??= this.children.filter((c) => c.isNamed);
+    if (this.named === undefined) {
+      const { children } = this;
+      let i = 0;
+      while (i < children.length && children[i]!.isNamed) i++;
+      // All named (the usual case): share the array; callers never modify either.
+      this.named = i === children.length ? children : children.filter((c) => c.isNamed);
+    }
     return this.named;
   }
 

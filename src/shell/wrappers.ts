@@ -35,10 +35,13 @@ interface ScanSpec {
   plus?: boolean;
 }
 
+const NONE: readonly string[] = [];
+
 /** Skips the options of a wrapper and returns where its operands start. */
 export function scanOptions(args: readonly Word[], spec: ScanSpec, from = 0): Scan {
-  const withValue = new Set(spec.withValue ?? []);
-  const optionalAttached = new Set(spec.optionalAttached ?? []);
+  // Short lists: `includes` costs less than building a Set on every call.
+  const withValue = spec.withValue ?? NONE;
+  const optionalAttached = spec.optionalAttached ?? NONE;
   const values = new Map<string, Word>();
   const flags = new Set<string>();
   let i = from;
@@ -59,7 +62,7 @@ export function scanOptions(args: readonly Word[], spec: ScanSpec, from = 0): Sc
       if (eq > 0) {
         values.set(a.slice(0, eq), staticWord(a.slice(eq + 1)));
         i++;
-      } else if (withValue.has(a)) {
+      } else if (withValue.includes(a)) {
         const v = args[i + 1];
         if (v) values.set(a, v);
         i += 2;
@@ -74,7 +77,7 @@ export function scanOptions(args: readonly Word[], spec: ScanSpec, from = 0): Sc
     let consumedNext = false;
     for (let k = 1; k < a.length; k++) {
       const opt = `${a[0]}${a[k]}`;
-      if (withValue.has(opt)) {
+      if (withValue.includes(opt)) {
         const rest = a.slice(k + 1);
         if (rest !== "") values.set(opt, staticWord(rest));
         else {
@@ -84,7 +87,7 @@ export function scanOptions(args: readonly Word[], spec: ScanSpec, from = 0): Sc
         }
         break;
       }
-      if (optionalAttached.has(opt)) {
+      if (optionalAttached.includes(opt)) {
         values.set(opt, staticWord(a.slice(k + 1)));
         break;
       }

@@ -18,7 +18,13 @@ import { isAbsolute, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import type { HookAnswer } from "../exec/hooks/types.js";
-import { type HookOptions, hook, MAX_PAYLOAD } from "./hook-command.js";
+import {
+  type HookOptions,
+  hook,
+  parseTimeout,
+  readStdin,
+  wardenInvocation,
+} from "./hook-command.js";
 
 /** What the client sends: everything the in-process answer depends on besides files. */
 export interface DaemonRequest {
@@ -145,7 +151,7 @@ export async function runHook(args: readonly string[]): Promise<boolean> {
   };
 
   const mode = process.env.WARDEN_DAEMON;
-  const timeoutMs = parseTimeoutMs(options.timeout);
+  const timeoutMs = parseTimeout(options.timeout);
   const home = homeDir();
   if (
     mode === "0" ||
@@ -217,7 +223,7 @@ async function viaDaemon(
     ...(options.policy === undefined ? {} : { policy: options.policy }),
     cwd: process.cwd(),
     sandbox: options.sandboxCommands === true || process.env.WARDEN_SANDBOX_COMMANDS === "1",
-    invocation: invocation(),
+    invocation: wardenInvocation(),
     text,
   };
   const wait = Math.min(DAEMON_WAIT_MS, (deadlineAt - performance.now()) / 2);
@@ -238,34 +244,6 @@ function write(answer: HookAnswer): never {
     // ignore
   }
   process.exit(answer.exitCode);
-}
-
-function parseTimeoutMs(text: string | undefined): number | null {
-  if (text === undefined) return 5000;
-  const seconds = Number(text);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : null;
-}
-
-/** hook-command's wardenInvocation, computed here because the daemon is another process. */
-function invocation(): string {
-  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-  return `${quote(process.execPath)} ${quote(process.argv[1] ?? "warden")}`;
-}
-
-function readStdin(): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    process.stdin.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD) {
-        process.stdin.destroy();
-        resolve(null);
-      } else chunks.push(chunk);
-    });
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
 }
 
 /** One request, one reply; anything unexpected is a reason to decide in process. */

@@ -237,7 +237,7 @@ function testFault(name: string, act: () => void): void {
   if (process.env.WARDEN_TEST_HOOK_FAULT === name) act();
 }
 
-function parseTimeout(text: string | undefined): number | null {
+export function parseTimeout(text: string | undefined): number | null {
   if (text === undefined) return 5000;
   const seconds = Number(text);
   return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : null;
@@ -249,7 +249,7 @@ export function wardenInvocation(): string {
   return `${quote(process.execPath)} ${quote(process.argv[1] ?? "warden")}`;
 }
 
-function readStdin(): Promise<string | null> {
+export function readStdin(): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -155,6 +155,11 @@ export function copyTree(tree: Tree, source: string, grammar: Grammar): SyntaxNo
   }
 }
 
+/**
+ * `copyTree` through the raw exports: the root node is put in the transfer buffer, a cursor made
+ * from it there, moved and read in place, then deleted. Nothing else may call into web-tree-sitter
+ * in between (it would overwrite the buffer), hence one uninterrupted loop.
+ */
 function copyTreeRaw(
   raw: RawCursorApi,
   tree: number,

@@ -28,6 +28,14 @@ describe("policy diagnostics", () => {
     );
   });
 
+  it("recognises a policy test file given where a policy belongs", () => {
+    const text = "# cases\ntests:\n  - name: x\n    exec: ls\n    expect: allow\n";
+    const diagnostics = lintPolicy(text, { file: "p.tests.yaml" }).diagnostics;
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]).toMatchObject({ line: 2, column: 1, code: "POLICY_IS_TEST_FILE" });
+    expect(diagnostics[0]?.hint).toContain("warden policy test POLICY p.tests.yaml");
+  });
+
   it("lists valid keys when nothing is close", () => {
     const [d] = lintPolicy(`${HEAD}frobnicate: 1\n`).diagnostics;
     expect(d?.hint).toBe("valid keys: apiVersion, kind, metadata, defaults, roles, rules");

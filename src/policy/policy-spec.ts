@@ -57,6 +57,19 @@ export function readPolicySpec(src: YamlSource): PolicySpec | null {
   }
   const top = src.map(root, "the policy document");
   if (top === null) return null;
+  const testsKey = top.items.find((pair) => isScalar(pair.key) && pair.key.value === "tests")?.key;
+  if (
+    testsKey !== undefined &&
+    !top.items.some((p) => isScalar(p.key) && p.key.value === "rules")
+  ) {
+    src.report(
+      testsKey as Node,
+      "POLICY_IS_TEST_FILE",
+      "this is a policy test file, not a policy",
+      `run it against a policy: \`warden policy test POLICY ${src.file}\``,
+    );
+    return null;
+  }
   const spec: PolicySpec = {
     name: "",
     version: "",

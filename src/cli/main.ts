@@ -235,6 +235,32 @@ refused unless an allow rule names an IP or CIDR inside that range (see docs/egr
     ),
   );
 
+program
+  .command("run")
+  .argument("<command...>", "the command and its arguments, after --")
+  .description(
+    "run a command under bubblewrap: read-only system, writable workspace, no network but Warden's egress proxy",
+  )
+  .option(
+    "--policy <file>",
+    "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME)",
+  )
+  .option("--workspace <dir>", "the writable directory (default: the current directory)")
+  .option("--agent <name>", "the agent named in the audit and the proxy credentials", "unknown")
+  .addHelpText(
+    "after",
+    `
+Example: warden run --agent claude-code -- claude
+Needs bubblewrap (apt-get install bubblewrap); without it, or without user namespaces, it refuses
+to run the command at all. Exit code is the command's (128+N when signal N ended it).`,
+  )
+  .action(
+    run(
+      () => import("./run-command.js"),
+      (m) => m.run,
+    ),
+  );
+
 const policy = program.command("policy").description("write, check and test policies");
 policy
   .command("lint")

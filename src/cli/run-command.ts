@@ -1,0 +1,113 @@
+/**
+ * `warden run [--policy FILE] [--workspace DIR] [--agent NAME] -- CMD ARGS…`: CMD under
+ * bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way out, on a
+ * private unix socket bridged into the sandbox. One session id ties the start and exit events to
+ * every connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AuditLog } from "../audit/index.js";
+import { WardenError } from "../errors.js";
+import { checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
+import { EgressProxy } from "../net/index.js";
+import { loadPolicy } from "../policy/index.js";
+import { locatePolicy, wardenHome } from "./locate.js";
+import { EXIT, reportError } from "./output.js";
+
+interface RunOptions {
+  policy?: string;
+  workspace?: string;
+  agent?: string;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+
+export async function run(command: string[], options: RunOptions): Promise<number> {
+  if (command.length === 0) {
+    throw new WardenError("CLI_NO_COMMAND", "no command to run", {
+      hint: "warden run -- CMD ARGS…",
+    });
+  }
+  const policyPath = locatePolicy(options.policy);
+  const policy = loadPolicy(policyPath);
+  const bwrap = process.env.WARDEN_BWRAP ?? "bwrap";
+  checkSandbox(bwrap);
+
+  const session = randomUUID();
+  const principal = { agent: options.agent ?? "unknown", session };
+  const workspace = resolve(options.workspace ?? process.cwd());
+  const dir = mkdtempSync(join(tmpdir(), "warden-run-"));
+  const socket = join(dir, "proxy.sock");
+  const audit = AuditLog.open();
+  const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session });
+  proxy.on("auditError", (e: unknown) => reportError(e));
+  try {
+    await proxy.listen({ path: socket });
+    const plan = planSandbox({
+      policy,
+      principal,
+      workspace,
+      cwd: process.cwd(),
+      proxySocket: socket,
+      command,
+      env: process.env,
+      wardenHome: wardenHome(),
+    });
+    const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
+    const started = Date.now();
+    await audit.append({
+      kind: "exec",
+      pep: "exec.sandbox",
+      principal,
+      target,
+      context: {
+        phase: "start",
+        workspace,
+        sandbox: "bwrap",
+        policyFile: policyPath,
+        envRemoved: plan.envRemoved,
+        hidden: plan.hidden,
+        readOnly: plan.readOnly,
+      },
+    });
+
+    const child = spawn(bwrap, plan.args, { env: plan.env, stdio: "inherit" });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    for (const s of SIGNALS) process.on(s, forward);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
+      child.on("error", () => done([null, null]));
+      child.on("exit", (c, s) => done([c, s]));
+    });
+    for (const s of SIGNALS) process.off(s, forward);
+    cleanupPlan(plan);
+
+    const exit =
+      code !== null
+        ? code
+        : signal !== null
+          ? 128 + (constants.signals[signal] ?? 0)
+          : EXIT.failure;
+    await audit.append({
+      kind: "exec",
+      pep: "exec.sandbox",
+      principal,
+      target,
+      context: {
+        phase: "exit",
+        workspace,
+        exitCode: exit,
+        signal,
+        durationMs: Date.now() - started,
+      },
+    });
+    return exit;
+  } finally {
+    await proxy.close();
+    await audit.flush().catch(() => {});
+    audit.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

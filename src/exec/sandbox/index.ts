@@ -1,0 +1,279 @@
+/**
+ * The `warden run` sandbox (DESIGN.md, exec/ sandbox): a bubblewrap command line built from the
+ * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden;
+ * the agents' settings and hook files stay read-only inside the workspace; own PID, IPC, UTS and
+ * network namespaces (the only way out is the egress proxy, bridged in over a unix socket); the
+ * environment is scrubbed of credential-looking variables. This module builds the plan and checks
+ * that bubblewrap works; the CLI (`src/cli/run-command.ts`) runs it beside the proxy.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { WardenError } from "../../errors.js";
+import type { CompiledPolicy, Principal } from "../../policy/index.js";
+
+/** Where the proxy's unix socket and the bridge script appear inside the sandbox. */
+export const SANDBOX_RUN_DIR = "/run/warden";
+export const SANDBOX_SOCKET = `${SANDBOX_RUN_DIR}/proxy.sock`;
+export const SANDBOX_BRIDGE = `${SANDBOX_RUN_DIR}/bridge.js`;
+/** The bridge's port on the sandbox's own loopback. */
+export const BRIDGE_PORT = 3128;
+
+/** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
+export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.url));
+
+export const INSTALL_HINT =
+  "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) " +
+  "and allow unprivileged user namespaces; Warden never runs the command unsandboxed";
+
+/** Agent settings and hook files that stay read-only even inside the workspace. */
+export const PROTECTED_DIRS = [".claude", ".cursor", ".codex", ".gemini", ".warden", ".git/hooks"];
+export const PROTECTED_FILES = [".mcp.json", ".git/config"];
+
+/** Well-known secret stores under HOME, probed against the policy's fs.read rules. */
+const HOME_CANDIDATES = [
+  ".ssh",
+  ".aws",
+  ".gnupg",
+  ".azure",
+  ".kube",
+  ".docker",
+  ".netrc",
+  ".npmrc",
+  ".pypirc",
+  ".git-credentials",
+  ".config/gcloud",
+  ".config/gh",
+];
+
+const CREDENTIAL_NAME = [
+  /_TOKEN$/,
+  /_KEY$/,
+  /_SECRET$/,
+  /PASSWORD/,
+  /PASSWD/,
+  /^AWS_/,
+  /_CREDENTIALS?$/,
+  /^GITHUB_TOKEN$/,
+  /^ANTHROPIC_API_KEY$/,
+  /^OPENAI_API_KEY$/,
+  /^SSH_AUTH_SOCK$/,
+];
+const PROXY_VARS = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"];
+
+export interface SandboxOptions {
+  policy: CompiledPolicy;
+  principal: Principal & { session: string };
+  /** Writable; default the current directory. */
+  workspace: string;
+  cwd: string;
+  /** The proxy's unix socket on the host. */
+  proxySocket: string;
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  /** Default $WARDEN_HOME or ~/.warden. */
+  wardenHome?: string;
+  /** Default $HOME or the user's home. */
+  home?: string;
+  /** Credential-looking variables kept anyway (beside those `cred.use` allows as `NAME:env`). */
+  keepEnv?: string[];
+  /** Node binary that runs the bridge; default this process's. */
+  node?: string;
+  bridgeScript?: string;
+}
+
+export interface SandboxPlan {
+  /** bwrap's arguments (without "bwrap"). */
+  args: string[];
+  env: Record<string, string>;
+  /** Names of variables removed (never their values). */
+  envRemoved: string[];
+  hidden: string[];
+  readOnly: string[];
+  /** Mount points bwrap creates in the workspace; remove with cleanupPlan when empty. */
+  created: string[];
+  proxyUrl: string;
+}
+
+export function planSandbox(o: SandboxOptions): SandboxPlan {
+  const workspace = resolve(o.workspace);
+  const home = resolve(o.home ?? o.env.HOME ?? homedir());
+  const wardenHome = resolve(o.wardenHome ?? o.env.WARDEN_HOME ?? join(home, ".warden"));
+  const node = o.node ?? process.execPath;
+  const bridge = o.bridgeScript ?? BRIDGE_SCRIPT;
+  const args = [
+    "--unshare-all",
+    "--unshare-net",
+    "--die-with-parent",
+    "--new-session",
+    "--cap-drop",
+    "ALL",
+    "--ro-bind",
+    "/",
+    "/",
+    "--dev",
+    "/dev",
+    "--proc",
+    "/proc",
+    "--tmpfs",
+    "/tmp",
+    // Host daemons' sockets (docker, dbus, the agent's ssh-agent…) live under /run.
+    "--tmpfs",
+    "/run",
+    "--bind",
+    workspace,
+    workspace,
+  ];
+
+  const hidden: string[] = [];
+  const hide = (path: string) => {
+    if (hidden.includes(path) || path === workspace) return;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(path);
+    } catch {
+      return;
+    }
+    hidden.push(path);
+    if (st.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
+    else args.push("--ro-bind", "/dev/null", path);
+  };
+  const denied = (path: string) => {
+    for (const p of [path, join(path, ".warden-probe")]) {
+      const d = o.policy.decide({
+        kind: "fs.read",
+        principal: o.principal,
+        target: { path: p },
+        context: { workspace },
+      });
+      if (d.effect !== "allow") return true;
+    }
+    return false;
+  };
+  const candidates = new Set(HOME_CANDIDATES.map((c) => join(home, c)));
+  for (const name of listDir(home)) candidates.add(join(home, name));
+  for (const name of listDir(workspace)) candidates.add(join(workspace, name));
+  for (const path of candidates) if (existsSync(path) && denied(path)) hide(path);
+  hide(wardenHome);
+
+  const readOnly: string[] = [];
+  const created: string[] = [];
+  for (const rel of PROTECTED_DIRS) {
+    const path = join(workspace, rel);
+    if (rel.startsWith(".git/") && !isDir(join(workspace, ".git"))) continue;
+    if (hidden.includes(path)) continue;
+    if (isDir(path)) {
+      args.push("--ro-bind", path, path);
+    } else if (!existsSync(path)) {
+      // An empty, read-only directory, so that nothing can be created there either.
+      created.push(path);
+      args.push("--tmpfs", path, "--remount-ro", path);
+    } else continue;
+    readOnly.push(path);
+  }
+  for (const rel of PROTECTED_FILES) {
+    const path = join(workspace, rel);
+    if (rel.startsWith(".git/") && !isDir(join(workspace, ".git"))) continue;
+    if (hidden.includes(path)) continue;
+    if (existsSync(path)) {
+      args.push("--ro-bind", path, path);
+    } else {
+      created.push(path);
+      args.push("--ro-bind", "/dev/null", path);
+    }
+    readOnly.push(path);
+  }
+
+  // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
+  args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
+  args.push("--bind", o.proxySocket, SANDBOX_SOCKET, "--chdir", resolve(o.cwd));
+
+  const { env, removed } = scrubEnv(o.env, o.policy, o.principal, o.keepEnv ?? []);
+  const proxyUrl = `http://${encodeURIComponent(o.principal.agent)}:${encodeURIComponent(o.principal.session)}@127.0.0.1:${BRIDGE_PORT}`;
+  for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"]) {
+    env[name] = proxyUrl;
+    env[name.toLowerCase()] = proxyUrl;
+  }
+  env.WARDEN_SANDBOX = "1";
+  env.WARDEN_SESSION = o.principal.session;
+  args.push("--", node, SANDBOX_BRIDGE, SANDBOX_SOCKET, String(BRIDGE_PORT), "--", ...o.command);
+  return { args, env, envRemoved: removed, hidden, readOnly, created, proxyUrl };
+}
+
+/** Removes the empty mount points bwrap left in the workspace for protected paths. */
+export function cleanupPlan(plan: SandboxPlan): void {
+  for (const path of plan.created) {
+    try {
+      const st = lstatSync(path);
+      if (st.isDirectory()) rmdirSync(path);
+      else if (st.isFile() && st.size === 0) rmSync(path);
+    } catch {
+      // Not empty, or already gone: leave it.
+    }
+  }
+}
+
+export function scrubEnv(
+  source: NodeJS.ProcessEnv,
+  policy: CompiledPolicy,
+  principal: Principal,
+  keep: string[],
+): { env: Record<string, string>; removed: string[] } {
+  const env: Record<string, string> = {};
+  const removed: string[] = [];
+  for (const [name, value] of Object.entries(source)) {
+    if (value === undefined) continue;
+    const upper = name.toUpperCase();
+    if (PROXY_VARS.includes(upper)) continue;
+    if (CREDENTIAL_NAME.some((re) => re.test(upper)) && !keep.includes(name)) {
+      const d = policy.decide({ kind: "cred.use", principal, target: { name, scope: "env" } });
+      if (d.effect !== "allow") {
+        removed.push(name);
+        continue;
+      }
+    }
+    env[name] = value;
+  }
+  return { env, removed: removed.sort() };
+}
+
+/**
+ * Throws SANDBOX_UNAVAILABLE unless bubblewrap can start a sandbox here (installed, and user
+ * namespaces allowed). Never falls back to an unsandboxed run.
+ */
+export function checkSandbox(bwrap: string): void {
+  const r = spawnSync(
+    bwrap,
+    ["--unshare-all", "--unshare-net", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+    { encoding: "utf8", timeout: 10_000 },
+  );
+  if (r.error !== undefined || r.status !== 0) {
+    const why =
+      r.error !== undefined
+        ? (r.error as NodeJS.ErrnoException).code === "ENOENT"
+          ? `${bwrap} is not installed`
+          : r.error.message
+        : (r.stderr.trim() || `exit ${r.status}`).split("\n")[0];
+    throw new WardenError("SANDBOX_UNAVAILABLE", `cannot start the sandbox: ${why}`, {
+      hint: INSTALL_HINT,
+    });
+  }
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}

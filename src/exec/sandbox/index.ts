@@ -141,12 +141,14 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     else args.push("--ro-bind", "/dev/null", path);
   };
   const denied = (path: string) => {
-    for (const p of [path, join(path, ".warden-probe")]) {
+    // A directory is probed with a child too: `~/.ssh/**` may not match `~/.ssh` itself.
+    const probes = isDir(path) ? [path, join(path, ".warden-probe")] : [path];
+    for (const p of probes) {
       const d = o.policy.decide({
         kind: "fs.read",
         principal: o.principal,
         target: { path: p },
-        context: { workspace },
+        context: { workspace, home },
       });
       if (d.effect !== "allow") return true;
     }

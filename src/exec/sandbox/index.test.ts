@@ -1,0 +1,91 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { compilePolicy } from "../../policy/index.js";
+import { planSandbox, SANDBOX_SOCKET, scrubEnv } from "./index.js";
+
+const dir = mkdtempSync(join(tmpdir(), "warden-sandbox-plan-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const policy = compilePolicy(`apiVersion: warden/v1
+kind: Policy
+metadata: { name: plan, version: "1" }
+defaults: { exec: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp.call: ask, cred.use: deny }
+rules:
+  - id: secrets
+    kind: fs.read
+    deny: ["~/.ssh/**", "~/.netrc", "**/.env"]
+  - id: npm-token-ok
+    kind: cred.use
+    allow: ["NPM_TOKEN:env"]
+`);
+
+describe("planSandbox", () => {
+  const home = join(dir, "home");
+  const ws = join(dir, "ws");
+  mkdirSync(join(home, ".ssh"), { recursive: true });
+  writeFileSync(join(home, ".netrc"), "machine x\n");
+  writeFileSync(join(home, ".profile"), "\n");
+  mkdirSync(join(ws, ".claude"), { recursive: true });
+  writeFileSync(join(ws, ".env"), "A=1\n");
+  const plan = planSandbox({
+    policy,
+    principal: { agent: "claude-code", session: "s1" },
+    workspace: ws,
+    cwd: ws,
+    proxySocket: join(dir, "proxy.sock"),
+    command: ["true"],
+    env: { PATH: "/usr/bin", HOME: home, GITHUB_TOKEN: "v", NPM_TOKEN: "n", HTTP_PROXY: "x" },
+    wardenHome: join(home, ".warden"),
+    home,
+  });
+  const args = plan.args.join(" ");
+
+  it("isolates every namespace and binds the workspace writable after the read-only root", () => {
+    expect(plan.args.slice(0, 4)).toEqual([
+      "--unshare-all",
+      "--unshare-net",
+      "--die-with-parent",
+      "--new-session",
+    ]);
+    expect(args).toContain("--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /run");
+    expect(args.indexOf(`--bind ${ws} ${ws}`)).toBeGreaterThan(args.indexOf("--ro-bind / /"));
+    expect(args).toContain(`${join(dir, "proxy.sock")} ${SANDBOX_SOCKET}`);
+  });
+
+  it("hides what fs.read denies and keeps agent settings read-only inside the workspace", () => {
+    expect(plan.hidden.sort()).toEqual([
+      join(home, ".netrc"),
+      join(home, ".ssh"),
+      join(ws, ".env"),
+    ]);
+    expect(args).toContain(`--tmpfs ${join(home, ".ssh")} --remount-ro`);
+    expect(args).toContain(`--ro-bind /dev/null ${join(home, ".netrc")}`);
+    expect(args.indexOf(`--ro-bind ${join(ws, ".claude")}`)).toBeGreaterThan(
+      args.indexOf(`--bind ${ws} ${ws}`),
+    );
+    expect(plan.readOnly).toContain(join(ws, ".mcp.json"));
+  });
+
+  it("scrubs credentials unless cred.use allows them and points every proxy variable at the bridge", () => {
+    expect(plan.envRemoved).toEqual(["GITHUB_TOKEN"]);
+    expect(plan.env.NPM_TOKEN).toBe("n");
+    expect(plan.env.GITHUB_TOKEN).toBeUndefined();
+    expect(plan.env.HTTP_PROXY).toBe("http://claude-code:s1@127.0.0.1:3128");
+    expect(plan.env.https_proxy).toBe(plan.env.HTTP_PROXY);
+  });
+});
+
+describe("scrubEnv", () => {
+  it("removes credential-looking names, case-insensitively, and keeps the rest", () => {
+    const { env, removed } = scrubEnv(
+      { AWS_PROFILE: "p", db_password: "x", MY_API_KEY: "k", HOME: "/h", EDITOR: "vi" },
+      policy,
+      { agent: "a" },
+      [],
+    );
+    expect(removed).toEqual(["AWS_PROFILE", "MY_API_KEY", "db_password"]);
+    expect(env).toEqual({ HOME: "/h", EDITOR: "vi" });
+  });
+});

@@ -1,0 +1,252 @@
+/**
+ * `warden run` with real bubblewrap and curl, loopback only: the command's only way out is the
+ * egress proxy (bridged in over a unix socket), secrets and Warden's own files are hidden, the
+ * system and the agents' settings are read-only, credentials are scrubbed from the environment,
+ * the exit code passes through, and the audit ties start, exit and connections to one session.
+ */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, cli } from "./cli.js";
+
+let dir: string;
+let ws: string;
+let policyFile: string;
+let env: Record<string, string>;
+let origin: http.Server;
+let originPort: number;
+let hits = 0;
+
+interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `warden run` without blocking this process's event loop (the origin server lives here). */
+function wardenRun(
+  command: string[],
+  extraEnv: Record<string, string> = {},
+  args: string[] = [],
+): Promise<RunResult> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "run",
+      "--policy",
+      policyFile,
+      "--workspace",
+      ws,
+      "--agent",
+      "ci-agent",
+      ...args,
+      "--",
+    ].concat(command),
+    { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv } },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((resolve) => {
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: audit events as parsed JSON
+function events(pep: string): any[] {
+  const out = cli(["audit", "search", "--pep", pep, "--json", "--limit", "1000"], env).stdout;
+  return out
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l));
+}
+
+beforeAll(async () => {
+  // Not under /tmp: the sandbox's /tmp is private, which would hide the fake HOME by itself.
+  dir = mkdtempSync("/var/tmp/warden-run-");
+  ws = join(dir, "ws");
+  const home = join(dir, "user");
+  mkdirSync(join(home, ".ssh"), { recursive: true });
+  writeFileSync(join(home, ".ssh", "id_rsa"), "FAKE-PRIVATE-KEY\n");
+  writeFileSync(join(home, "notes.txt"), "readable notes\n");
+  mkdirSync(join(ws, ".claude"), { recursive: true });
+  writeFileSync(join(ws, ".claude", "settings.json"), '{"hooks":{}}\n');
+  env = { WARDEN_HOME: join(dir, "warden"), HOME: home };
+  policyFile = join(dir, "policy.yaml");
+  writeFileSync(
+    policyFile,
+    `apiVersion: warden/v1
+kind: Policy
+metadata: { name: run-sandbox, version: "1" }
+defaults: { exec: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp.call: ask, cred.use: deny }
+rules:
+  - id: secrets-stay-home
+    kind: fs.read
+    deny: ["~/.ssh/**"]
+  - id: test-origin
+    kind: net.connect
+    allow: ["127.0.0.1"]
+  - id: no-metadata
+    kind: net.connect
+    deny: ["169.254.169.254"]
+    reason: Cloud metadata is never reachable from an agent.
+`,
+  );
+  origin = http.createServer((_req, res) => {
+    hits++;
+    res.end("hello from the host\n");
+  });
+  origin.listen(0, "127.0.0.1");
+  await once(origin, "listening");
+  originPort = (origin.address() as AddressInfo).port;
+});
+
+afterAll(() => {
+  origin.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("warden run", () => {
+  it("reaches an allowed host only through the proxy, with one session in the audit", async () => {
+    const before = hits;
+    const r = await wardenRun([
+      "curl",
+      "-sS",
+      "--max-time",
+      "5",
+      `http://127.0.0.1:${originPort}/`,
+    ]);
+    expect(r).toMatchObject({ status: 0, stdout: "hello from the host\n" });
+    expect(hits).toBe(before + 1);
+
+    const start = events("exec.sandbox").find(
+      (e) =>
+        e.context.phase === "start" && e.target.argv.includes(`http://127.0.0.1:${originPort}/`),
+    );
+    expect(start).toBeDefined();
+    const session = start.principal.session as string;
+    expect(start.principal.agent).toBe("ci-agent");
+    const exit = events("exec.sandbox").find(
+      (e) => e.context.phase === "exit" && e.principal.session === session,
+    );
+    expect(exit?.context.exitCode).toBe(0);
+    // The connection left from the host side of the proxy, decided and audited under the session.
+    const conns = events("net.proxy").filter((e) => e.principal.session === session);
+    expect(conns).toHaveLength(1);
+    expect(conns[0]).toMatchObject({
+      kind: "net.connect",
+      principal: { agent: "ci-agent", session },
+      target: { host: "127.0.0.1", port: originPort, ip: "127.0.0.1" },
+      decision: { effect: "allow", rule: "test-origin" },
+    });
+  });
+
+  it("gets Warden's 403 and reason for a denied host", async () => {
+    const r = await wardenRun(["curl", "-sS", "-i", "--max-time", "5", "http://169.254.169.254/"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 403/);
+    expect(r.stdout).toContain("no-metadata");
+    expect(r.stdout).toContain("Cloud metadata is never reachable");
+  });
+
+  it("has no route out when the proxy is bypassed", async () => {
+    const hostIp =
+      Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i !== undefined && i.family === "IPv4" && !i.internal)?.address ?? "10.0.0.1";
+    const before = hits;
+    const script = [
+      `curl -sS --noproxy '*' --max-time 3 http://127.0.0.1:${originPort}/; echo "loopback=$?"`,
+      `curl -sS --noproxy '*' --max-time 3 http://${hostIp}:${originPort}/; echo "host=$?"`,
+      `curl -sS --noproxy '*' --max-time 3 http://169.254.169.254/; echo "metadata=$?"`,
+    ].join("\n");
+    const r = await wardenRun(["sh", "-c", script]);
+    expect(r.status).toBe(0);
+    for (const name of ["loopback", "host", "metadata"]) {
+      expect(r.stdout).toMatch(new RegExp(`${name}=([1-9]\\d*)`));
+    }
+    expect(r.stdout).not.toContain("hello from the host");
+    expect(hits).toBe(before);
+  });
+
+  it("hides the secrets fs.read denies and Warden's own home", async () => {
+    const r = await wardenRun([
+      "sh",
+      "-c",
+      'cat "$HOME/notes.txt"; cat "$HOME/.ssh/id_rsa"; echo "cat=$?"; ls "$WARDEN_HOME"; echo "ls-count=$(ls -A "$WARDEN_HOME" | wc -l)"',
+    ]);
+    expect(r.stdout).toContain("readable notes");
+    expect(r.stdout).not.toContain("FAKE-PRIVATE-KEY");
+    expect(r.stdout).toMatch(/cat=[1-9]/);
+    expect(r.stdout).toContain("ls-count=0");
+    expect(existsSync(join(env.WARDEN_HOME ?? "", "audit.db"))).toBe(true);
+    const start = events("exec.sandbox").find(
+      (e) => e.context.phase === "start" && e.target.command.includes("ls-count"),
+    );
+    expect(start.context.hidden).toEqual(
+      expect.arrayContaining([join(env.HOME ?? "", ".ssh"), env.WARDEN_HOME]),
+    );
+  });
+
+  it("writes the workspace only, and not the agents' settings inside it", async () => {
+    const script = [
+      'echo ok > made-inside.txt; echo "ws=$?"',
+      'touch "$HOME/outside.txt"; echo "home=$?"',
+      'touch /etc/warden-test; echo "etc=$?"',
+      `echo '{"hooks":null}' > .claude/settings.json; echo "claude=$?"`,
+      `echo '{}' > .mcp.json; echo "mcp=$?"`,
+      'mkdir -p .cursor && echo x > .cursor/hooks.json; echo "cursor=$?"',
+    ].join("\n");
+    const r = await wardenRun(["sh", "-c", script]);
+    expect(r.stdout).toContain("ws=0");
+    for (const name of ["home", "etc", "claude", "mcp", "cursor"]) {
+      expect(r.stdout).toMatch(new RegExp(`${name}=[1-9]`));
+    }
+    expect(readFileSync(join(ws, "made-inside.txt"), "utf8")).toBe("ok\n");
+    expect(existsSync(join(env.HOME ?? "", "outside.txt"))).toBe(false);
+    expect(readFileSync(join(ws, ".claude", "settings.json"), "utf8")).toBe('{"hooks":{}}\n');
+    // The mount points made for absent protected paths are gone again.
+    expect(existsSync(join(ws, ".mcp.json"))).toBe(false);
+    expect(existsSync(join(ws, ".cursor"))).toBe(false);
+  });
+
+  it("passes the exit code and a signal through", async () => {
+    expect((await wardenRun(["sh", "-c", "exit 7"])).status).toBe(7);
+    expect((await wardenRun(["sh", "-c", "kill -TERM $$"])).status).toBe(128 + 15);
+  });
+
+  it("scrubs credential variables and audits their names, never their values", async () => {
+    const r = await wardenRun(["sh", "-c", 'echo "token=[${GITHUB_TOKEN:-}] path=${PATH:+set}"'], {
+      GITHUB_TOKEN: "ghp_SUPERSECRETVALUE",
+    });
+    expect(r.stdout).toContain("token=[] path=set");
+    const start = events("exec.sandbox").find(
+      (e) => e.context.phase === "start" && e.target.command.includes("token=["),
+    );
+    expect(start.context.envRemoved).toContain("GITHUB_TOKEN");
+    const all = cli(["audit", "search", "--json", "--limit", "1000"], env).stdout;
+    expect(all).not.toContain("ghp_SUPERSECRETVALUE");
+  });
+
+  it("refuses to run without bubblewrap, with the install hint", async () => {
+    const r = await wardenRun(["sh", "-c", "echo ran > ran.txt"], {
+      WARDEN_BWRAP: join(dir, "no-such-bwrap"),
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("SANDBOX_UNAVAILABLE");
+    expect(r.stderr).toContain("apt-get install bubblewrap");
+    expect(existsSync(join(ws, "ran.txt"))).toBe(false);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AuditLog } from "../audit/index.js";
@@ -74,8 +74,25 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       },
     });
 
-    const child = spawn(bwrap, plan.args, { env: plan.env, stdio: "inherit" });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    // --info-fd names the sandbox's init (its host pid); its child is the bridge, which passes
+    // signals on to CMD. Until then (or if that fails) a signal ends bwrap, and with it the rest.
+    const child = spawn(bwrap, ["--info-fd", "3", ...plan.args], {
+      env: plan.env,
+      stdio: ["inherit", "inherit", "inherit", "pipe"],
+    });
+    let info = "";
+    child.stdio[3]?.on("data", (c: Buffer) => {
+      info += c.toString();
+    });
+    const forward = (signal: NodeJS.Signals) => {
+      const bridge = bridgePid(info);
+      try {
+        if (bridge !== undefined) process.kill(bridge, signal);
+        else child.kill(signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
     for (const s of SIGNALS) process.on(s, forward);
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
       child.on("error", () => done([null, null]));
@@ -109,5 +126,18 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     await audit.flush().catch(() => {});
     audit.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The host pid of the bridge: the only child of the sandbox's init named by bwrap's info. */
+function bridgePid(info: string): number | undefined {
+  const init = /"child-pid"\s*:\s*(\d+)/.exec(info)?.[1];
+  if (init === undefined) return undefined;
+  try {
+    const children = readFileSync(`/proc/${init}/task/${init}/children`, "utf8").trim();
+    const pid = Number(children.split(" ")[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -227,6 +227,28 @@ describe("warden run", () => {
     expect((await wardenRun(["sh", "-c", "kill -TERM $$"])).status).toBe(128 + 15);
   });
 
+  it("passes a signal sent to warden run on to the command", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "--policy", policyFile, "--workspace", ws, "--"].concat([
+        "sh",
+        "-c",
+        'trap "echo got-term; exit 5" TERM; echo ready; sleep 10 & wait',
+      ]),
+      { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
+    );
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+    });
+    for (let i = 0; i < 100 && !out.includes("ready"); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect(out).toContain("got-term");
+    expect(code).toBe(5);
+  });
+
   it("scrubs credential variables and audits their names, never their values", async () => {
     const r = await wardenRun(["sh", "-c", 'echo "token=[${GITHUB_TOKEN:-}] path=${PATH:+set}"'], {
       GITHUB_TOKEN: "ghp_SUPERSECRETVALUE",

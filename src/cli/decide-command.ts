@@ -10,7 +10,7 @@ import { describeDecision, describePolicy } from "./describe.js";
 import { enforce } from "./enforce.js";
 import { EXIT, printJson, reportError } from "./output.js";
 import { errorMessage } from "./policy-commands.js";
-import { requestFlagsOf } from "./request-options.js";
+import { requestFlagsOf } from "./request-flags.js";
 
 const EXIT_BY_EFFECT = { allow: EXIT.ok, ask: EXIT.ask, deny: EXIT.deny } as const;
 

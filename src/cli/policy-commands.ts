@@ -12,7 +12,7 @@ import {
 import { loadShellAnalyzer } from "../shell/index.js";
 import { describeDecision, describePolicy, describeRequest } from "./describe.js";
 import { EXIT, printJson } from "./output.js";
-import { requestFlagsOf } from "./request-options.js";
+import { requestFlagsOf } from "./request-flags.js";
 
 function readText(path: string, what: string): string {
   try {

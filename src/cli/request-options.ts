@@ -1,6 +1,5 @@
 /** The request shorthands shared by `policy explain` and `decide`. */
 import type { Command } from "commander";
-import type { RequestFlags } from "../policy/index.js";
 
 export function addRequestOptions(command: Command): Command {
   return command
@@ -22,31 +21,4 @@ export function addRequestOptions(command: Command): Command {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-export function requestFlagsOf(options: Record<string, unknown>): RequestFlags {
-  const flags: RequestFlags = {};
-  for (const key of [
-    "exec",
-    "read",
-    "write",
-    "connect",
-    "mcp",
-    "args",
-    "cred",
-    "request",
-    "agent",
-    "user",
-    "workspace",
-    "cwd",
-    "session",
-  ] as const) {
-    const value = options[key];
-    if (typeof value === "string") flags[key] = value;
-  }
-  // Relative paths, in a command line or given alone, mean what they mean where you stand.
-  flags.cwd ??= process.cwd();
-  const groups = options.group;
-  if (Array.isArray(groups) && groups.length > 0) flags.group = groups.map(String);
-  return flags;
 }

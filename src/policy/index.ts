@@ -14,5 +14,10 @@ export {
   type PolicyTestReport,
   runPolicyTests,
 } from "./policy-tests.js";
-export { parseRequest, type RequestFlags, requestFromFlags } from "./request.js";
+export {
+  parseRequest,
+  type RequestFlags,
+  requestFromFlags,
+  STRING_REQUEST_FLAGS,
+} from "./request.js";
 export * from "./types.js";

@@ -19,7 +19,7 @@ import { isMap, isScalar, type Node } from "yaml";
 import { WardenError } from "../errors.js";
 import type { CompiledPolicy } from "./compile.js";
 import { PolicyError } from "./diagnostics.js";
-import { type RequestFlags, requestFromFlags } from "./request.js";
+import { type RequestFlags, requestFromFlags, type STRING_REQUEST_FLAGS } from "./request.js";
 import { type Decision, EFFECTS, type Effect } from "./types.js";
 import { YamlSource } from "./yaml-source.js";
 
@@ -54,19 +54,6 @@ const CASE_KEYS = [
   "agent",
   "user",
   "groups",
-  "session",
-  "workspace",
-  "cwd",
-] as const;
-const STRING_FLAGS = [
-  "exec",
-  "read",
-  "write",
-  "connect",
-  "mcp",
-  "cred",
-  "agent",
-  "user",
   "session",
   "workspace",
   "cwd",
@@ -133,7 +120,7 @@ function readCases(src: YamlSource): ParsedCase[] {
         if (text === null) {
           src.report(value, "POLICY_TYPE", `${key} must be a string`);
           ok = false;
-        } else flags[key as (typeof STRING_FLAGS)[number]] = text;
+        } else flags[key as (typeof STRING_REQUEST_FLAGS)[number]] = text;
       }
     }
     if (name === null) {

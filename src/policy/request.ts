@@ -100,6 +100,21 @@ export interface RequestFlags {
   session?: string;
 }
 
+/** The shorthands whose value is plain text (args and request may also be objects). */
+export const STRING_REQUEST_FLAGS = [
+  "exec",
+  "read",
+  "write",
+  "connect",
+  "mcp",
+  "cred",
+  "agent",
+  "user",
+  "session",
+  "workspace",
+  "cwd",
+] as const;
+
 const TARGET_FLAGS = ["exec", "read", "write", "connect", "mcp", "cred", "request"] as const;
 
 /** `host:port` or `[v6]:port`. */

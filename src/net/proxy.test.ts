@@ -8,6 +8,7 @@ import http from "node:http";
 import net from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditLog } from "../audit/index.js";
 import { EgressProxy } from "./proxy.js";
 import {
   type Harness,
@@ -335,13 +336,82 @@ describe("report-only", () => {
       ]);
       expect(r.stdout).toBe("hello from origin\n");
       await ro.audit.flush();
-      const [event] = ro.audit.search({ pep: "net.proxy" });
-      expect(event).toMatchObject({
+      const [opened, closed] = ro.audit.search({ pep: "net.proxy" });
+      expect(opened).toMatchObject({ kind: "net.open", context: { reportOnly: true } });
+      expect(closed).toMatchObject({
+        kind: "net.connect",
         decision: { effect: "deny", rule: "warden:address-guard" },
         context: { reportOnly: true, outcome: "closed" },
       });
     } finally {
       await ro.close();
+    }
+  });
+});
+
+describe("the record comes before the act", () => {
+  it("an allowed connection is on disk as net.open before the proxy connects", async () => {
+    const before = h.audit.size();
+    const r = await run("curl", [
+      "-sS",
+      "-x",
+      proxyUrl(),
+      `http://allowed.test:${origin.port}/hello`,
+    ]);
+    expect(r.stdout).toBe("hello from origin\n");
+    await h.audit.flush();
+    const kinds = h.audit
+      .search({ pep: "net.proxy", afterSeq: before - 1, limit: 10 })
+      .map((e) => e.kind);
+    expect(kinds).toEqual(["net.open", "net.connect"]);
+  });
+
+  it("a full audit log refuses an allowed connection (503), which never reaches the origin", async () => {
+    const full = AuditLog.open({
+      home: join(dir, "full-home"),
+      maxBytes: 256 * 1024,
+      autoCheckpoint: false,
+    });
+    // Fill it with ever smaller events until even a small one no longer fits.
+    let filled = false;
+    for (const size of [4000, 400, 40, 1]) {
+      for (let i = 0; i < 2000; i++) {
+        const target = { pad: `${i}${"x".repeat(size)}` };
+        const failed = await full
+          .append({ kind: "exec", pep: "filler", principal: { agent: "f" }, target })
+          .then(() => false)
+          .catch(() => true);
+        if (failed) {
+          filled = true;
+          break;
+        }
+      }
+    }
+    expect(filled).toBe(true);
+    const seen: string[] = [];
+    const watched = http.createServer((req, res) => {
+      seen.push(req.url ?? "");
+      res.end("should never be reached\n");
+    });
+    watched.listen(0, "127.0.0.1");
+    await once(watched, "listening");
+    const port = (watched.address() as net.AddressInfo).port;
+    const p = await startProxy({ audit: full });
+    try {
+      const r = await run("curl", [
+        "-sS",
+        "-i",
+        "-x",
+        `http://127.0.0.1:${p.port}`,
+        `http://allowed.test:${port}/x`,
+      ]);
+      expect(r.stdout).toMatch(/^HTTP\/1\.1 503/);
+      expect(r.stdout).toContain("audit log cannot be written");
+      expect(seen).toEqual([]);
+    } finally {
+      await p.close();
+      full.close();
+      watched.close();
     }
   });
 });

@@ -6,7 +6,8 @@
  * Every upstream connection passes `gate()`: identity, decision (egress-decision.ts: policy plus
  * address guard, resolved once), the per-principal connection limit, then a connection to a
  * checked address only. Each protocol maps the gate's answer onto its own reply, and every
- * connection — refused ones included — ends as one audit event (`finish`).
+ * connection — refused ones included — ends as one audit event (`finish`); an allowed one is
+ * also recorded as `net.open`, durably, before the proxy connects (`recordOpening`).
  */
 import { EventEmitter } from "node:events";
 import http from "node:http";
@@ -111,7 +112,12 @@ interface Conn {
 
 type GateResult =
   | { open: true; upstream: Socket; done: (outcome: string, error?: string) => void }
-  | { open: false; why: "denied" | "limit" | "upstream"; decision: Decision; error?: string };
+  | {
+      open: false;
+      why: "denied" | "limit" | "upstream" | "audit";
+      decision: Decision;
+      error?: string;
+    };
 
 const HOP_BY_HOP = new Set([
   "connection",
@@ -314,7 +320,7 @@ export class EgressProxy extends EventEmitter {
       const code =
         gate.why === "denied"
           ? SOCKS_REPLY.notAllowed
-          : gate.why === "limit"
+          : gate.why === "limit" || gate.why === "audit"
             ? SOCKS_REPLY.generalFailure
             : socksCode(gate.error);
       socket.end(reply(code));
@@ -496,6 +502,20 @@ export class EgressProxy extends EventEmitter {
       if (n <= 0) this.perPrincipal.delete(key);
       else this.perPrincipal.set(key, n);
     };
+    // The record comes before the act: a connection is opened only once its decision is on
+    // disk, so a crash mid-transfer loses nothing and a log that cannot be written (full,
+    // read-only) refuses the connection instead of letting it through unrecorded.
+    const unrecorded = await this.recordOpening(rec);
+    if (unrecorded !== null) {
+      release();
+      const reason = `the audit log cannot be written, so the connection is refused: ${unrecorded}`;
+      const decision: Decision = { ...v.decision, effect: "deny", rule: "warden:audit", reason };
+      rec.decision = decision;
+      rec.enforced = "deny";
+      rec.reportOnly = false;
+      this.finish(conn, "unrecorded");
+      return { open: false, why: "audit", decision };
+    }
     let upstream: Socket;
     try {
       upstream = await this.dial(v.addresses, conn.port);
@@ -618,6 +638,29 @@ export class EgressProxy extends EventEmitter {
     };
     this.emit("decision", conn.record);
     this.finish(conn, "denied");
+  }
+
+  /** Appends `net.open` durably; the reason it could not, or null. */
+  private async recordOpening(rec: ConnectionRecord): Promise<string | null> {
+    if (this.audit === undefined) return null;
+    const target: Record<string, unknown> = { host: rec.host, port: rec.port };
+    const context: Record<string, unknown> = { protocol: rec.protocol, addresses: rec.addresses };
+    if (rec.reportOnly) context.reportOnly = true;
+    try {
+      await this.audit.append({
+        kind: "net.open",
+        pep: "net.proxy",
+        principal: rec.principal,
+        target,
+        decision: rec.decision,
+        latencyUs: rec.latencyUs,
+        context,
+      });
+      return null;
+    } catch (error) {
+      this.emit("auditError", error);
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 
   private finish(conn: Conn, outcome: string, error?: string): void {
@@ -755,6 +798,7 @@ function stripHopByHop(raw: string[]): string[] {
 function gateStatus(gate: Extract<GateResult, { open: false }>): number {
   if (gate.why === "denied") return 403;
   if (gate.why === "limit") return 429;
+  if (gate.why === "audit") return 503;
   return gate.error === "ETIMEDOUT" ? 504 : 502;
 }
 

@@ -117,7 +117,10 @@ describe("warden proxy", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    const byEffect = (e: string) => events.filter((x) => x.decision.effect === e);
+    const byEffect = (e: string) =>
+      events.filter((x) => x.kind === "net.connect" && x.decision.effect === e);
+    // Every allowed connection was on disk as net.open before the proxy connected.
+    expect(events.filter((x) => x.kind === "net.open")).toHaveLength(byEffect("allow").length);
     expect(byEffect("deny")[0]).toMatchObject({
       kind: "net.connect",
       principal: { agent: "ci-agent" },
@@ -129,7 +132,9 @@ describe("warden proxy", () => {
       target: { host: "127.0.0.1", port: originPort, ip: "127.0.0.1" },
       context: { protocol: "http", outcome: "closed" },
     });
-    expect(events.find((x) => x.principal.agent === "claude-code")).toMatchObject({
+    expect(
+      events.find((x) => x.kind === "net.connect" && x.principal.agent === "claude-code"),
+    ).toMatchObject({
       principal: { session: "s9" },
       context: { protocol: "socks5" },
     });

@@ -143,9 +143,10 @@ describe("warden run", () => {
     );
     expect(exit?.context.exitCode).toBe(0);
     // The connection left from the host side of the proxy, decided and audited under the session.
+    // One connection: recorded before the proxy connected (net.open) and when it ended.
     const conns = events("net.proxy").filter((e) => e.principal.session === session);
-    expect(conns).toHaveLength(1);
-    expect(conns[0]).toMatchObject({
+    expect(conns.map((e) => e.kind)).toEqual(["net.open", "net.connect"]);
+    expect(conns[1]).toMatchObject({
       kind: "net.connect",
       principal: { agent: "ci-agent", session },
       target: { host: "127.0.0.1", port: originPort, ip: "127.0.0.1" },

@@ -287,6 +287,20 @@ export class Gateway {
       return toolError(denialText(address, decision));
     }
 
+    // The record comes before the act: the upstream acts (sends the mail, deletes the record)
+    // only once the decision to let it is on disk.
+    const forwarding = await this.record({
+      kind: "mcp.forward",
+      request,
+      decision,
+      latencyUs,
+      context: approval ? { approval } : {},
+    });
+    if (!forwarding) {
+      return toolError(
+        `Warden: not forwarded, the audit log cannot be written: ${this.auditProblem}`,
+      );
+    }
     const sent = performance.now();
     let result: CallToolResult;
     let outcome: Outcome;
@@ -387,13 +401,14 @@ export class Gateway {
    * an action that cannot be recorded must not happen.
    */
   private async record(input: {
+    kind?: "mcp.call" | "mcp.forward";
     request: Request;
     decision: Decision;
     latencyUs: number;
     context: Record<string, unknown>;
   }): Promise<boolean> {
     const event: AuditEventInput = {
-      kind: "mcp.call",
+      kind: input.kind ?? "mcp.call",
       pep: PEP,
       principal: input.request.principal,
       target: input.request.target,

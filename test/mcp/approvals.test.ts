@@ -127,9 +127,15 @@ describe("ask through the approval queue", () => {
       expect(result.isError).toBeFalsy();
       expect(readFileSync(note, "utf8")).toBe("approved");
 
-      // request, answer and outcome: three events linked by the digest.
+      // request, answer, forwarding and outcome: four events linked by the digest.
       const linked = allEvents(box).filter((e) => JSON.stringify(e).includes(row!.digest));
-      expect(linked.map((e) => e.pep)).toEqual(["mcp.gateway", "cli.approvals", "mcp.gateway"]);
+      expect(linked.map((e) => `${e.pep} ${e.kind}`)).toEqual([
+        "mcp.gateway mcp.call",
+        "cli.approvals approval",
+        "mcp.gateway mcp.forward",
+        "mcp.gateway mcp.call",
+      ]);
+      linked.splice(2, 1);
       const answer = linked[1]!;
       expect(answer.principal.user).toBe(userInfo().username);
       expect(answer.context).toMatchObject({ answer: "approved" });

@@ -12,6 +12,7 @@ import {
   EVERYTHING,
   events,
   FILESYSTEM,
+  gatewayEvents,
   type Sandbox,
   sandbox,
   text,
@@ -150,6 +151,10 @@ describe("warden mcp serve: policy in front of real MCP servers", () => {
     expect(echo?.latencyUs).toBeGreaterThan(0);
     expect(echo?.context).toMatchObject({ outcome: "ok" });
     expect((echo?.context as { upstreamUs?: number } | undefined)?.upstreamUs).toBeGreaterThan(0);
+
+    // It was on disk before the upstream acted: an mcp.forward event comes first.
+    const trail = gatewayEvents(box).filter((e) => JSON.stringify(e).includes("audited"));
+    expect(trail.map((e) => e.kind)).toEqual(["mcp.forward", "mcp.call"]);
 
     const denied = all.find((e) => (e.target as { tool: string }).tool === "write_file");
     expect(denied?.decision).toMatchObject({ effect: "deny", rule: "no-writes" });

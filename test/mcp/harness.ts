@@ -130,7 +130,12 @@ export function text(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
 }
 
+/** The gateway's per-call outcome events (an allowed call also has an earlier `mcp.forward`). */
 export function events(box: Sandbox): AuditEvent[] {
+  return gatewayEvents(box).filter((e) => e.kind !== "mcp.forward");
+}
+
+export function gatewayEvents(box: Sandbox): AuditEvent[] {
   const log = AuditLog.open({ home: box.home, readonly: true });
   try {
     return log.search({ pep: "mcp.gateway", limit: 1000 });

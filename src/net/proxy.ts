@@ -207,9 +207,18 @@ export class EgressProxy extends EventEmitter {
     const closed = this.servers.map(
       (s) => new Promise<void>((resolve) => s.close(() => resolve())),
     );
-    for (const s of [...this.clients, ...this.upstreams]) s.destroy();
+    // A destroyed socket's 'close' (which records the connection's end) fires on a later tick:
+    // wait for every one, so no event is appended after the caller closes the log.
+    const sockets = [...this.clients, ...this.upstreams];
+    const gone = sockets.map((s) =>
+      s.closed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => s.once("close", () => resolve())),
+    );
+    for (const s of sockets) s.destroy();
     this.http.close();
-    await Promise.all(closed);
+    await Promise.all([...closed, ...gone]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
     // Connection ends recorded on close are queued by now; later ones join while we wait.
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }

@@ -31,6 +31,7 @@ import type { ConsistencyProof, InclusionProof } from "./proof.js";
 import { Redactor } from "./redact.js";
 import { AuditStore, type EventRow } from "./store.js";
 import { type VerifyProblem, type VerifyResult, verifyStore } from "./verify.js";
+import { WalSync } from "./wal-sync.js";
 
 export interface AppendReceipt {
   seq: number;
@@ -85,6 +86,13 @@ export interface AuditLogOptions {
   maxBatch?: number;
   /** How often follow() polls for events appended by other processes (ms, default 100). */
   pollMs?: number;
+  /**
+   * Durability of a resolved append. 0 (default): fsynced at its commit, so it survives power
+   * loss. More than 0: written to the WAL at its commit (it survives Warden being killed) and
+   * fsynced in the background at most this many ms later, so a power loss or kernel crash can
+   * take the last `syncMs` of events. See docs/audit.md, "Durability".
+   */
+  syncMs?: number;
 }
 
 interface Pending {
@@ -102,7 +110,8 @@ const PAGE = 1_000;
  * SQLite, with C2SP checkpoints signed by a local Ed25519 key.
  *
  * Durability: `append` resolves, and `appendSync` returns, only after the transaction holding
- * the event has committed with synchronous=FULL (the WAL is fsynced). Appends made in the same
+ * the event has committed: by default with synchronous=FULL (the WAL is fsynced); with `syncMs`
+ * written to the WAL and fsynced in the background within `syncMs`. Appends made in the same
  * tick share one transaction (group commit). If the store cannot be written the append fails
  * with a coded AuditError; an event is never dropped silently.
  *
@@ -121,6 +130,8 @@ export class AuditLog {
   private readonly auto: Required<AutoCheckpoint> | undefined;
   private readonly maxBatch: number;
   private readonly pollMs: number;
+  /** The background fsync, when appends are acknowledged before it (syncMs > 0). */
+  private readonly walSync: WalSync | undefined;
   private frontier: Frontier | undefined;
   private queue: Pending[] = [];
   private flushScheduled = false;
@@ -150,14 +161,22 @@ export class AuditLog {
       options.autoCheckpoint === false ? undefined : { ...DEFAULT_AUTO, ...options.autoCheckpoint };
     this.maxBatch = Math.max(1, options.maxBatch ?? DEFAULT_MAX_BATCH);
     this.pollMs = Math.max(1, options.pollMs ?? 100);
+    const syncMs = options.syncMs ?? 0;
+    this.walSync =
+      syncMs > 0 && !this.readonly ? new WalSync(`${init.store.path}-wal`, syncMs) : undefined;
   }
 
   static open(options: AuditLogOptions = {}): AuditLog {
     const home = resolve(options.home ?? process.env.WARDEN_HOME ?? join(homedir(), ".warden"));
     const readonly = options.readonly ?? false;
+    const syncMs = options.syncMs ?? 0;
+    if (!(Number.isFinite(syncMs) && syncMs >= 0)) {
+      throw new AuditError("AUDIT_BAD_ARGUMENT", `syncMs must be 0 or more ms, got ${syncMs}`);
+    }
     if (!readonly) mkdirSync(home, { recursive: true, mode: 0o700 });
     const store = AuditStore.open(join(home, "audit.db"), {
       readonly,
+      synchronous: syncMs > 0 ? "normal" : "full",
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     });
     try {
@@ -402,9 +421,12 @@ export class AuditLog {
               this.signHead(frontier);
           });
         }
+        // No acknowledged event is left in the page cache only.
+        this.walSync?.syncNow();
       }
     } finally {
       this.closed = true;
+      this.walSync?.stop();
       this.store.close();
     }
   }
@@ -428,6 +450,7 @@ export class AuditLog {
 
   private commit(events: readonly PreparedEvent[]): AppendReceipt[] {
     this.assertWritable();
+    this.walSync?.assertHealthy();
     let receipts: AppendReceipt[];
     try {
       receipts = this.store.write("cannot append to the audit log", () => {
@@ -453,6 +476,7 @@ export class AuditLog {
       this.store.forgetCached();
       throw error;
     }
+    this.walSync?.committed();
     this.scheduleCheckpoint();
     return receipts;
   }
@@ -486,6 +510,7 @@ export class AuditLog {
           const frontier = this.syncFrontier();
           if (frontier.size > (this.store.latestCheckpoint()?.size ?? 0)) this.signHead(frontier);
         });
+        this.walSync?.committed();
       } catch {
         // Not fatal: the events are durable, and the next commit or close() signs them.
       }

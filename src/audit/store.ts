@@ -129,6 +129,11 @@ export interface StoreOptions {
   readonly?: boolean;
   /** Cap on the database size; appends beyond it fail with AUDIT_STORE_FULL. */
   maxBytes?: number;
+  /**
+   * "full" (default): the WAL is fsynced at every commit. "normal": a commit is written to the
+   * WAL but not fsynced; the caller syncs it (see wal-sync.ts).
+   */
+  synchronous?: "full" | "normal";
 }
 
 export class AuditStore implements SubtreeSource {
@@ -156,7 +161,8 @@ export class AuditStore implements SubtreeSource {
         if (!readonly) {
           db.pragma("journal_mode = WAL");
           // FULL: the WAL is fsynced at every commit, so a resolved append survives power loss.
-          db.pragma("synchronous = FULL");
+          // NORMAL: it survives the process being killed; the caller bounds the fsync delay.
+          db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
           db.exec(SCHEMA);
           db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?)").run(
             SCHEMA_VERSION,

@@ -21,6 +21,7 @@ import {
 } from "../mcp/index.js";
 import type { Principal } from "../policy/index.js";
 import { locatePolicy } from "./locate.js";
+import { openServerAuditLog } from "./server-audit.js";
 
 interface ServeOptions {
   config: string;
@@ -46,7 +47,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   if (policy.problem !== null) log(`${policy.problem}; every call will be denied`);
 
-  const audit = AuditLog.open();
+  const audit = openServerAuditLog();
   const pins = PinStore.open();
   const queue: { store: ApprovalStore | null } = { store: null };
   const principal: Principal = { agent: options.agent ?? "mcp", user: userInfo().username };

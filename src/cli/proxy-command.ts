@@ -4,12 +4,13 @@
  * Prints where it listens (port 0 picks a free port), one line per decision (or JSON lines), and
  * on SIGINT/SIGTERM stops, waits for the open connections' events and closes the log.
  */
-import { AuditLog } from "../audit/index.js";
+
 import { WardenError } from "../errors.js";
 import { type ConnectionRecord, EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
 import { locatePolicy } from "./locate.js";
 import { EXIT, reportError } from "./output.js";
+import { openServerAuditLog } from "./server-audit.js";
 
 interface ProxyOptions {
   listen?: string;
@@ -26,7 +27,7 @@ export async function proxy(options: ProxyOptions): Promise<number> {
   const policy = loadPolicy(policyPath);
   const listen = options.listen ?? (options.socket === undefined ? "127.0.0.1:3128" : undefined);
   const tcp = listen === undefined ? undefined : parseListen(listen);
-  const audit = AuditLog.open();
+  const audit = openServerAuditLog();
   const server = new EgressProxy({
     policy,
     audit,

@@ -9,13 +9,13 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import { checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
 import { EXIT, reportError } from "./output.js";
+import { openServerAuditLog } from "./server-audit.js";
 
 interface RunOptions {
   policy?: string;
@@ -41,7 +41,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   const workspace = resolve(options.workspace ?? process.cwd());
   const dir = mkdtempSync(join(tmpdir(), "warden-run-"));
   const socket = join(dir, "proxy.sock");
-  const audit = AuditLog.open();
+  const audit = openServerAuditLog();
   const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session });
   proxy.on("auditError", (e: unknown) => reportError(e));
   try {

@@ -133,6 +133,8 @@ export class AuditLog {
   /** The background fsync, when appends are acknowledged before it (syncMs > 0). */
   private readonly walSync: WalSync | undefined;
   private frontier: Frontier | undefined;
+  /** The latest checkpoint's size as of the frontier (read once per reload, not per commit). */
+  private signedSize: number | undefined;
   private queue: Pending[] = [];
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -466,13 +468,14 @@ export class AuditLog {
           out.push({ seq, leafHash: leaf.toString("hex") });
         }
         if (this.auto && this.signer) {
-          const signed = this.store.latestCheckpoint()?.size ?? 0;
-          if (frontier.size - signed >= this.auto.events) this.signHead(frontier);
+          this.signedSize ??= this.store.latestCheckpoint()?.size ?? 0;
+          if (frontier.size - this.signedSize >= this.auto.events) this.signHead(frontier);
         }
         return out;
       });
     } catch (error) {
       this.frontier = undefined; // the transaction rolled back; reload the tree edge next time
+      this.signedSize = undefined;
       this.store.forgetCached();
       throw error;
     }
@@ -484,7 +487,10 @@ export class AuditLog {
   /** The tree's right edge, reloaded from the store if another process appended. */
   private syncFrontier(): Frontier {
     const size = this.store.count();
-    if (this.frontier?.size !== size) this.frontier = Frontier.load(this.store, size);
+    if (this.frontier?.size !== size) {
+      this.frontier = Frontier.load(this.store, size);
+      this.signedSize = undefined; // another process may have signed too
+    }
     return this.frontier;
   }
 
@@ -497,6 +503,7 @@ export class AuditLog {
       this.signer,
     );
     this.store.insertCheckpoint(frontier.size, root, checkpoint.text);
+    this.signedSize = frontier.size;
     return checkpoint;
   }
 

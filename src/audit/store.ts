@@ -139,12 +139,15 @@ export interface StoreOptions {
 export class AuditStore implements SubtreeSource {
   readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepareStatements>;
+  /** One transaction wrapper, made once: better-sqlite3 builds five functions per transaction(). */
+  private readonly transaction: Database.Transaction<<T>(fn: () => T) => T>;
   private readonly nodeCache = new Map<number, Buffer>();
   private tile: { index: number; leaves: Buffer[] } | undefined;
 
   private constructor(db: Database.Database) {
     this.db = db;
     this.stmts = prepareStatements(db);
+    this.transaction = db.transaction(<T>(fn: () => T): T => fn());
   }
 
   static open(path: string, options: StoreOptions = {}): AuditStore {
@@ -199,12 +202,12 @@ export class AuditStore implements SubtreeSource {
 
   /** Runs `fn` in a write transaction taken up front (BEGIN IMMEDIATE), mapping SQLite errors. */
   write<T>(what: string, fn: () => T): T {
-    return guard("AUDIT_STORE_WRITE", what, () => this.db.transaction(fn).immediate());
+    return guard("AUDIT_STORE_WRITE", what, () => this.transaction.immediate(fn) as T);
   }
 
   /** Runs `fn` in a read transaction: one consistent snapshot even while others write. */
   read<T>(fn: () => T): T {
-    return guard("AUDIT_STORE_IO", "cannot read the audit log", () => this.db.transaction(fn)());
+    return guard("AUDIT_STORE_IO", "cannot read the audit log", () => this.transaction(fn) as T);
   }
 
   getMeta(key: string): string | undefined {

@@ -35,6 +35,11 @@ export function definitionHash(tool: ToolDefinition): string {
 
 export class PinStore {
   private readonly db: Database.Database;
+  /** Read on every call (another process may trust a tool at any time): prepared once. */
+  private readonly pinOf: Database.Statement<
+    [string, string],
+    { hash: string; pending_hash: string | null }
+  >;
 
   private constructor(path: string) {
     this.db = new Database(path);
@@ -50,6 +55,9 @@ export class PinStore {
       pending_definition TEXT,
       PRIMARY KEY (server, tool)
     )`);
+    this.pinOf = this.db.prepare(
+      "SELECT hash, pending_hash FROM pins WHERE server = ? AND tool = ?",
+    );
   }
 
   static open(home?: string): PinStore {
@@ -61,9 +69,7 @@ export class PinStore {
   /** Pins a tool seen for the first time; reports a definition that differs from its pin. */
   check(server: string, tool: ToolDefinition, now = Date.now()): PinState {
     const hash = definitionHash(tool);
-    const row = this.db
-      .prepare("SELECT hash, pending_hash FROM pins WHERE server = ? AND tool = ?")
-      .get(server, tool.name) as { hash: string; pending_hash: string | null } | undefined;
+    const row = this.pinOf.get(server, tool.name);
     if (row === undefined) {
       this.db
         .prepare(
@@ -95,17 +101,13 @@ export class PinStore {
 
   /** Whether the last definition seen of a tool differs from its pin (calls are then denied). */
   changed(server: string, tool: string): boolean {
-    const row = this.db
-      .prepare("SELECT hash, pending_hash FROM pins WHERE server = ? AND tool = ?")
-      .get(server, tool) as { hash: string; pending_hash: string | null } | undefined;
+    const row = this.pinOf.get(server, tool);
     return row !== undefined && row.pending_hash !== null && row.pending_hash !== row.hash;
   }
 
   /** Accepts the changed definition of a tool as its new pin. */
   trust(server: string, tool: string, now = Date.now()): { from: string; to: string } {
-    const row = this.db
-      .prepare("SELECT hash, pending_hash FROM pins WHERE server = ? AND tool = ?")
-      .get(server, tool) as { hash: string; pending_hash: string | null } | undefined;
+    const row = this.pinOf.get(server, tool);
     if (row === undefined) {
       throw new WardenError("MCP_PIN_NOT_FOUND", `no pinned tool ${server}/${tool}`);
     }

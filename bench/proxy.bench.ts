@@ -1,5 +1,5 @@
 /**
- * Egress proxy figures, direct and through the proxy (its own process, auditing every
+ * Egress proxy figures, direct and through `warden proxy` (its own process, auditing every
  * connection) in the same run, all on loopback:
  * - connection setup: median latency of one HTTP GET on a fresh connection (forward request),
  *   direct vs through the proxy (each proxied request is decided and audited);
@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ import { report, summarize } from "./report.js";
 
 const REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 2_000);
 const IN_FLIGHT = 16;
-const SERVER = fileURLToPath(new URL("./proxy-server.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const BULK_BYTES = Number(process.env.BENCH_PROXY_BYTES ?? 1024 ** 3);
 
 const POLICY = `apiVersion: warden/v1
@@ -102,14 +102,23 @@ export async function proxyBench(): Promise<void> {
   await once(bulk, "listening");
   const bulkPort = (bulk.address() as AddressInfo).port;
 
-  // The proxy runs in its own process, as `warden proxy` does: in this one it would share a
+  // The proxy is `warden proxy` in its own process, as deployed: in this one it would share a
   // thread with both ends of every transfer it relays.
-  const home = process.env.BENCH_PROXY_NO_AUDIT === "1" ? "-" : join(dir, "home");
-  const child = spawn(process.execPath, [SERVER, home, POLICY], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
+  const policy = join(dir, "policy.yaml");
+  writeFileSync(policy, POLICY);
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_PROXY_NODE_ARGS?.split(" ").filter(Boolean) ?? []), CLI, "proxy", "--listen", "127.0.0.1:0", "--policy", policy, "--agent", "bench", "--json"],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, WARDEN_HOME: join(dir, "home") },
+    },
+  );
   const [line] = (await once(child.stdout!, "data")) as [Buffer];
-  const proxyPort = Number(line.toString().trim().split(":").at(-1));
+  const { listening } = JSON.parse(line.toString().split("\n")[0]!) as { listening: string };
+  const proxyPort = Number(listening.split(":").at(-1));
+  child.stdout!.resume(); // one line per decision: read, as a terminal or a log collector would
 
   try {
     const direct = { host: "127.0.0.1", port: originPort, path: "/" };
@@ -170,7 +179,7 @@ export async function proxyBench(): Promise<void> {
       target: { op: ">=", value: 70 },
     });
   } finally {
-    child.stdin!.end();
+    child.kill("SIGTERM");
     await once(child, "exit");
     origin.close();
     bulk.close();

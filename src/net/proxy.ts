@@ -17,6 +17,7 @@ import { performance } from "node:perf_hooks";
 import type { AuditLog } from "../audit/index.js";
 import type { CompiledPolicy, Decision, Principal } from "../policy/index.js";
 import { BUILTIN, decideEgress, defaultLookup, type Lookup } from "./egress-decision.js";
+import { type RelaySocket, relaySocket } from "./relay.js";
 import {
   reply,
   SOCKS_REPLY,
@@ -111,7 +112,13 @@ interface Conn {
 }
 
 type GateResult =
-  | { open: true; upstream: Socket; done: (outcome: string, error?: string) => void }
+  | {
+      open: true;
+      upstream: Socket;
+      /** Tunnels (CONNECT, SOCKS5): the upstream's download relay, not yet reading. */
+      relay: RelaySocket | undefined;
+      done: (outcome: string, error?: string) => void;
+    }
   | {
       open: false;
       why: "denied" | "limit" | "upstream" | "audit";
@@ -336,7 +343,7 @@ export class EgressProxy extends EventEmitter {
       return;
     }
     socket.write(reply(SOCKS_REPLY.succeeded));
-    this.pipe(socket, gate.upstream, Buffer.alloc(0), gate.done);
+    this.pipe(socket, gate, Buffer.alloc(0));
   }
 
   // --- HTTP: CONNECT ---
@@ -367,7 +374,7 @@ export class EgressProxy extends EventEmitter {
       return;
     }
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-    this.pipe(socket, gate.upstream, head, gate.done);
+    this.pipe(socket, gate, head);
   }
 
   // --- HTTP: absolute-URI forward ---
@@ -415,15 +422,13 @@ export class EgressProxy extends EventEmitter {
     }
     const headers = forwardHeaders(req.rawHeaders, req.headers.host ? null : url[1]!);
     const upstream = gate.upstream;
-    // A one-socket agent: the request goes over the connection to the checked address.
-    const agent = new http.Agent({ keepAlive: false });
-    agent.createConnection = () => upstream;
+    // No agent: the request goes over the one connection made to the checked address.
     const out = http.request({
       method: req.method,
       path: url[2] === "" ? "/" : url[2],
       headers,
       setHost: false,
-      agent,
+      createConnection: () => upstream,
     });
     out.on("response", (back) => {
       res.writeHead(back.statusCode ?? 502, back.statusMessage, stripHopByHop(back.rawHeaders));
@@ -526,8 +531,10 @@ export class EgressProxy extends EventEmitter {
       return { open: false, why: "audit", decision };
     }
     let upstream: Socket;
+    let relay: RelaySocket | undefined;
     try {
-      upstream = await this.dial(v.addresses, conn.port);
+      // A forward request's upstream is read by node's HTTP client; a tunnel's is relayed raw.
+      ({ upstream, relay } = await this.dial(v.addresses, conn.port, conn.protocol !== "http"));
     } catch (error) {
       release();
       const e = error as NodeJS.ErrnoException;
@@ -542,6 +549,7 @@ export class EgressProxy extends EventEmitter {
     return {
       open: true,
       upstream,
+      relay,
       done: (outcome, error) => {
         if (finished) return;
         finished = true;
@@ -554,11 +562,18 @@ export class EgressProxy extends EventEmitter {
   }
 
   /** Connects to the checked addresses in order; never resolves a name. */
-  private async dial(addresses: string[], port: number): Promise<Socket> {
+  private async dial(
+    addresses: string[],
+    port: number,
+    tunnel: boolean,
+  ): Promise<{ upstream: Socket; relay: RelaySocket | undefined }> {
     let last: unknown = new Error("no address to connect to");
     for (const address of addresses) {
+      const relay = tunnel ? relaySocket(RELAY_BUFFER, RELAY_SOCKET) : undefined;
+      const upstream = relay?.socket ?? new net.Socket(RELAY_SOCKET);
       try {
-        return await dialOne(address, port, this.limits.connectTimeoutMs);
+        await dialOne(upstream, address, port, this.limits.connectTimeoutMs);
+        return { upstream, relay };
       } catch (error) {
         last = error;
       }
@@ -567,7 +582,11 @@ export class EgressProxy extends EventEmitter {
   }
 
   /** Splices client and upstream; idle on either side, or either closing, ends both. */
-  private pipe(client: Socket, upstream: Socket, head: Buffer, done: (o: string) => void): void {
+  private pipe(
+    client: Socket,
+    { upstream, relay, done }: Extract<GateResult, { open: true }>,
+    head: Buffer,
+  ): void {
     this.upstreams.add(upstream);
     let outcome = "closed";
     const idle = (): void => {
@@ -591,7 +610,8 @@ export class EgressProxy extends EventEmitter {
     upstream.once("close", onClose);
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
-    upstream.pipe(client);
+    if (relay) relay.relayTo(client);
+    else upstream.pipe(client);
   }
 
   // --- identity, records, audit ---
@@ -707,14 +727,15 @@ export class EgressProxy extends EventEmitter {
   }
 }
 
-function dialOne(address: string, port: number, timeoutMs: number): Promise<Socket> {
+/** Duplex stream options the Socket type does not list, but node passes them on. */
+const RELAY_SOCKET = {
+  allowHalfOpen: true,
+  readableHighWaterMark: RELAY_BUFFER,
+  writableHighWaterMark: RELAY_BUFFER,
+} as net.SocketConstructorOpts;
+
+function dialOne(socket: Socket, address: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    // Duplex stream options the Socket type does not list, but node passes them on.
-    const socket = new net.Socket({
-      allowHalfOpen: true,
-      readableHighWaterMark: RELAY_BUFFER,
-      writableHighWaterMark: RELAY_BUFFER,
-    } as net.SocketConstructorOpts);
     socket.setNoDelay(true);
     socket.connect({ host: address, port });
     const fail = (error: Error): void => {
@@ -730,7 +751,7 @@ function dialOne(address: string, port: number, timeoutMs: number): Promise<Sock
     socket.once("connect", () => {
       clearTimeout(timer);
       socket.off("error", fail);
-      resolve(socket);
+      resolve();
     });
   });
 }

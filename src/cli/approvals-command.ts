@@ -85,34 +85,10 @@ function answer(id: string, approve: boolean, options: AnswerOptions): number {
   if (uses === 0) throw new WardenError("CLI_USAGE", "--uses must be at least 1");
   const approver = userInfo().username;
 
-  const answered = withStore((store) => {
-    const pending = store.get(id);
-    if (pending === null) {
-      throw new WardenError("APPROVAL_NOT_FOUND", `no approval request ${id}`, {
-        hint: "see the pending ones with `warden approvals list`",
-      });
-    }
-    // The requesting agent cannot answer its own request: not from its shell tool, nor from any
-    // process it started.
-    if (pending.requester !== null && descendsFrom(pending.requester)) {
-      throw new WardenError(
-        "APPROVAL_SELF",
-        `request ${id} was made by ${pending.request.principal.agent} (pid ${pending.requester.pid}), and this command runs inside that agent: it cannot approve or deny its own request`,
-        { hint: "a human answers from a terminal outside the agent" },
-      );
-    }
-    return store.answer(id, {
-      approve,
-      approver,
-      ...(options.reason === undefined ? {} : { reason: options.reason }),
-      ...(forMs === undefined ? {} : { forMs }),
-      ...(uses === undefined ? {} : { uses }),
-    });
-  });
-
-  // The answer is an audit event, linked to the request event by the digest.
+  // The answer is an audit event, linked to the request event by the digest, appended before
+  // the answer commits: the waiting call cannot act on an answer that is not on record.
   const log = AuditLog.open();
-  try {
+  const record = (answered: Approval): void => {
     log.appendSync({
       kind: "approval",
       pep: "cli.approvals",
@@ -132,6 +108,38 @@ function answer(id: string, approve: boolean, options: AnswerOptions): number {
           : { grantUntil: new Date(answered.grantUntilMs).toISOString() }),
         ...(answered.usesLeft === null ? {} : { usesLeft: answered.usesLeft }),
       },
+    });
+  };
+  let answered: Approval;
+  try {
+    answered = withStore((store) => {
+      const pending = store.get(id);
+      if (pending === null) {
+        throw new WardenError("APPROVAL_NOT_FOUND", `no approval request ${id}`, {
+          hint: "see the pending ones with `warden approvals list`",
+        });
+      }
+      // The requesting agent cannot answer its own request: not from its shell tool, nor from any
+      // process it started.
+      if (pending.requester !== null && descendsFrom(pending.requester)) {
+        throw new WardenError(
+          "APPROVAL_SELF",
+          `request ${id} was made by ${pending.request.principal.agent} (pid ${pending.requester.pid}), and this command runs inside that agent: it cannot approve or deny its own request`,
+          { hint: "a human answers from a terminal outside the agent" },
+        );
+      }
+      return store.answer(
+        id,
+        {
+          approve,
+          approver,
+          ...(options.reason === undefined ? {} : { reason: options.reason }),
+          ...(forMs === undefined ? {} : { forMs }),
+          ...(uses === undefined ? {} : { uses }),
+        },
+        Date.now(),
+        record,
+      );
     });
   } finally {
     log.close();

@@ -2,6 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { AuditLog } from "../audit/index.js";
 import type { Request } from "../policy/index.js";
 import { ApprovalStore, requestDigest, waitForAnswer } from "./approvals.js";
 
@@ -75,6 +76,38 @@ describe("ApprovalStore", () => {
     const answered = await waitForAnswer(s, row.id, { pollMs: 5 });
     expect(answered.status).toBe("expired");
     expect(() => s.answer(row.id, { approve: true, approver: "ann" })).toThrow(/expired/);
+    s.close();
+  });
+
+  it("an answer is visible to the waiting call only once recorded, and not given if it cannot be", () => {
+    const home = mkdtempSync(join(tmpdir(), "warden-approvals-"));
+    const s = ApprovalStore.open(home);
+    const waiting = ApprovalStore.open(home); // the gateway's own connection
+    const row = park(s, request({ to: ["a@b.c"] }));
+    const seenWhileRecording: string[] = [];
+    s.answer(row.id, { approve: true, approver: "ann" }, Date.now(), (answered) => {
+      expect(answered.status).toBe("approved");
+      seenWhileRecording.push(waiting.get(row.id)!.status);
+    });
+    expect(seenWhileRecording).toEqual(["pending"]);
+    expect(waiting.get(row.id)?.status).toBe("approved");
+
+    AuditLog.open({ home }).close();
+    const unwritable = AuditLog.open({ home, readonly: true });
+    const other = park(s, request({ to: ["x@y.z"] }));
+    expect(() =>
+      s.answer(other.id, { approve: true, approver: "ann" }, Date.now(), (answered) => {
+        unwritable.appendSync({
+          kind: "approval",
+          pep: "test",
+          principal: { agent: "cli" },
+          target: { id: answered.id },
+        });
+      }),
+    ).toThrow(expect.objectContaining({ code: "AUDIT_READONLY" }));
+    expect(waiting.get(other.id)?.status).toBe("pending");
+    unwritable.close();
+    waiting.close();
     s.close();
   });
 });

@@ -181,9 +181,24 @@ export class ApprovalStore {
   /**
    * Answers a pending request. Throws APPROVAL_NOT_FOUND, APPROVAL_ANSWERED (answered already)
    * or APPROVAL_EXPIRED. The check and the update are one statement, so two answers cannot both
-   * win.
+   * win. `record` (the answer's audit event) runs before the answer commits: a waiting call sees
+   * the answer only once it is recorded, and an answer that cannot be recorded is not given.
    */
-  answer(id: string, input: AnswerInput, now = Date.now()): Approval {
+  answer(
+    id: string,
+    input: AnswerInput,
+    now = Date.now(),
+    record?: (answered: Approval) => void,
+  ): Approval {
+    return this.db.transaction(() => this.answerNow(id, input, now, record)).immediate();
+  }
+
+  private answerNow(
+    id: string,
+    input: AnswerInput,
+    now: number,
+    record: ((answered: Approval) => void) | undefined,
+  ): Approval {
     const uses = input.approve ? (input.uses ?? (input.forMs === undefined ? 1 : null)) : null;
     const result = this.db
       .prepare(
@@ -203,7 +218,10 @@ export class ApprovalStore {
         now,
       );
     const row = this.get(id);
-    if (result.changes === 1 && row !== null) return row;
+    if (result.changes === 1 && row !== null) {
+      record?.(row);
+      return row;
+    }
     if (row === null) throw new WardenError("APPROVAL_NOT_FOUND", `no approval request ${id}`);
     if (row.status === "pending" || row.status === "expired") {
       throw new WardenError("APPROVAL_EXPIRED", `approval request ${id} has expired (denied)`);

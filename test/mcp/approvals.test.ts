@@ -48,9 +48,15 @@ const calls = (box: Sandbox, tool: string) =>
         .filter((l) => l.includes(`"tool":"${tool}"`)).length
     : 0;
 
+/** The rows the poll saw: listing again could find them expired already on a loaded machine. */
 async function waitForPending(box: Sandbox, count = 1) {
-  await expect.poll(() => pending(box).length, { timeout: 10_000, interval: 25 }).toBe(count);
-  return pending(box);
+  let rows: ReturnType<typeof pending> = [];
+  const seen = () => {
+    rows = pending(box);
+    return rows.length;
+  };
+  await expect.poll(seen, { timeout: 10_000, interval: 25 }).toBe(count);
+  return rows;
 }
 
 describe("ask through elicitation", () => {

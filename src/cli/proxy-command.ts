@@ -36,7 +36,16 @@ export async function proxy(options: ProxyOptions): Promise<number> {
     reportOnly: options.reportOnly === true,
   });
   const write = (line: string) => process.stdout.write(`${line}\n`);
-  server.on("decision", (r: ConnectionRecord) => write(options.json ? json(r) : line(r)));
+  // One line per decision, written a batch per turn of the event loop once the connection is
+  // under way: a write per connection to a pipe or terminal was on the connection's own path.
+  const lines: string[] = [];
+  const flushLines = (): void => {
+    if (lines.length > 0) write(lines.join("\n"));
+    lines.length = 0;
+  };
+  server.on("decision", (r: ConnectionRecord) => {
+    if (lines.push(options.json ? json(r) : line(r)) === 1) setTimeout(flushLines, 0);
+  });
   server.on("auditError", (e: unknown) => reportError(e));
 
   const addresses: string[] = [];
@@ -63,6 +72,7 @@ export async function proxy(options: ProxyOptions): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   await server.close();
+  flushLines();
   audit.close();
   return EXIT.ok;
 }

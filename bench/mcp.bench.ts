@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { AuditLog } from "../src/audit/index.js";
-import { report, summarize } from "./report.js";
+import { cpuMs, report, summarize } from "./report.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const TINY = fileURLToPath(new URL("../../test/mcp/fixtures/tiny-server.mjs", import.meta.url));
@@ -56,10 +56,14 @@ async function rate(call: Call, n: number): Promise<number> {
 
 async function client(command: string, args: string[], env?: Record<string, string>) {
   const c = new Client({ name: "warden-bench", version: "1" });
-  await c.connect(
-    new StdioClientTransport({ command, args, ...(env ? { env } : {}), stderr: "inherit" }),
-  );
-  return c;
+  const transport = new StdioClientTransport({
+    command,
+    args,
+    ...(env ? { env } : {}),
+    stderr: "inherit",
+  });
+  await c.connect(transport);
+  return Object.assign(c, { pid: transport.pid! });
 }
 
 function echo(c: Client, tool: string): Call {
@@ -98,15 +102,23 @@ export async function mcpBench(): Promise<void> {
     await timed(g, 200, []);
     const ds: number[] = [];
     const gs: number[] = [];
+    let gatewayCpu = 0;
     for (let round = 0; round < ROUNDS; round++) {
       await timed(d, BLOCK, ds);
+      const cpu0 = cpuMs(gateway.pid);
       await timed(g, BLOCK, gs);
+      gatewayCpu += cpuMs(gateway.pid) - cpu0;
     }
     const dl = summarize(ds);
     const gl = summarize(gs);
     report({ name: "mcp: tools/call direct p50", value: dl.p50 * 1000, unit: "µs" });
     report({ name: "mcp: tools/call via gateway p50", value: gl.p50 * 1000, unit: "µs" });
     report({ name: "mcp: tools/call via gateway p99", value: gl.p99 * 1000, unit: "µs" });
+    report({
+      name: "mcp: CPU of the gateway process per call",
+      value: (gatewayCpu / (ROUNDS * BLOCK)) * 1000,
+      unit: "µs",
+    });
     report({
       name: "mcp: latency added by the gateway at p50",
       value: gl.p50 - dl.p50,

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { report, summarize } from "./report.js";
+import { cpuMs, report, summarize } from "./report.js";
 
 const REQUESTS = Number(process.env.BENCH_PROXY_REQUESTS ?? 2_000);
 const IN_FLIGHT = 16;
@@ -109,7 +109,18 @@ export async function proxyBench(): Promise<void> {
   writeFileSync(policy, POLICY);
   const child = spawn(
     process.execPath,
-    [...(process.env.BENCH_PROXY_NODE_ARGS?.split(" ").filter(Boolean) ?? []), CLI, "proxy", "--listen", "127.0.0.1:0", "--policy", policy, "--agent", "bench", "--json"],
+    [
+      ...(process.env.BENCH_PROXY_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+      CLI,
+      "proxy",
+      "--listen",
+      "127.0.0.1:0",
+      "--policy",
+      policy,
+      "--agent",
+      "bench",
+      "--json",
+    ],
     {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, WARDEN_HOME: join(dir, "home") },
@@ -168,10 +179,17 @@ export async function proxyBench(): Promise<void> {
     const headEnd = first.indexOf("\r\n\r\n") + 4;
     if (!first.toString("latin1", 0, 12).includes("200")) throw new Error("CONNECT refused");
     const rest = first.length - headEnd;
+    const cpu0 = cpuMs(child.pid!);
     const tunnelMBs = await drain(tunnel, BULK_BYTES - rest);
+    const proxyCpu = cpuMs(child.pid!) - cpu0;
     const gib = (BULK_BYTES / 1024 ** 3).toFixed(2);
     report({ name: `proxy: bulk ${gib} GiB direct`, value: directMBs, unit: "MB/s" });
     report({ name: `proxy: bulk ${gib} GiB through CONNECT`, value: tunnelMBs, unit: "MB/s" });
+    report({
+      name: "proxy: CPU of the proxy process per GiB tunnelled",
+      value: proxyCpu / (BULK_BYTES / 1024 ** 3),
+      unit: "ms",
+    });
     report({
       name: "proxy: bulk through proxy / direct",
       value: (tunnelMBs / directMBs) * 100,

@@ -1,4 +1,5 @@
 /** Percentiles and the one-line-per-figure report every benchmark prints beside its target. */
+import { readFileSync } from "node:fs";
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -53,3 +54,18 @@ function formatNumber(n: number): string {
   if (n >= 10) return n.toFixed(1);
   return n.toFixed(2);
 }
+
+/**
+ * CPU time (user + system, ms) a process has used so far, from /proc (Linux; NaN elsewhere): a
+ * figure the shared machine's load moves far less than wall time.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const CLOCK_TICKS = 100;

@@ -1,6 +1,6 @@
 /**
  * The audit log of a long-running enforcement point (`warden proxy`, `warden mcp serve`,
- * `warden run`'s proxy), where an fsync per connection or tool call would be most of the cost.
+ * `warden run` and its proxy), where an fsync per connection or tool call would be most of the cost.
  * Its events are on the WAL before the action they record (a killed Warden loses none) and
  * fsynced in the background within WARDEN_AUDIT_SYNC_MS (default 50; 0: at every commit, as
  * one-shot commands do). docs/audit.md, "Durability", has the trade-off.

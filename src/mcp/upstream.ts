@@ -99,11 +99,15 @@ export class Upstream {
     args: Record<string, unknown>,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<CallToolResult> {
-    return (await this.forward(
-      "tools/call",
-      { name: tool, arguments: args },
-      options,
-    )) as CallToolResult;
+    const result = await this.forward("tools/call", { name: tool, arguments: args }, options);
+    // The shape only, cheaply: the agent's own client validates the rest.
+    if (!Array.isArray(result.content) && result.structuredContent === undefined) {
+      throw new WardenError(
+        "MCP_UPSTREAM_MALFORMED",
+        `upstream "${this.name}" returned a malformed tools/call result (no content list)`,
+      );
+    }
+    return result as CallToolResult;
   }
 
   /**

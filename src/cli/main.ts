@@ -416,7 +416,11 @@ mcp
     "--policy <file>",
     "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME/policy.yaml)",
   )
-  .option("--agent <name>", "the agent, as policies and the audit log name it", "mcp")
+  .option(
+    "--agent <name>",
+    "the agent, as policies and the audit log name it (stdio; over HTTP each token names one)",
+    "mcp",
+  )
   .option("--approval-timeout <duration>", "how long an ask waits for an answer (default 5m)")
   .option(
     "--http <host:port>",

@@ -11,6 +11,7 @@ import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamable
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addToken,
+  allEvents,
   type Connected,
   connectHttp,
   events,
@@ -148,6 +149,11 @@ describe("warden mcp serve --http: per-client tokens", () => {
     expect(readFileSync(note, "utf8")).toBe("from b");
 
     const notes = events(box).filter((e) => (e.target as { tool: string }).tool === "write_note");
+    // The tokens themselves are nowhere: not in the audit log, not in the gateway's output.
+    for (const token of [reader, writer]) {
+      expect(JSON.stringify(allEvents(box))).not.toContain(token);
+      expect(served.stderr()).not.toContain(token);
+    }
     expect(notes.map((e) => [e.principal.agent, e.context?.client, e.decision?.effect])).toEqual([
       ["claude-code", "laptop", "deny"],
       ["release-bot", "ci", "allow"],
@@ -249,5 +255,18 @@ describe("warden mcp serve --http: where it listens", () => {
     ]);
     expect(out.status).toBe(1);
     expect(out.stderr).toContain("--allow-remote");
+  });
+
+  it("refuses an address it cannot read, and a token file it cannot read", () => {
+    const box = sandbox(POLICY, {});
+    const serve = (http: string) =>
+      warden(box, ["mcp", "serve", "--config", box.config, "--policy", box.policy, "--http", http]);
+    const bad = serve("localhost");
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("expected HOST:PORT");
+    writeFileSync(join(box.home, "mcp-tokens.json"), "{ not json");
+    const corrupt = serve("127.0.0.1:0");
+    expect(corrupt.status).toBe(1);
+    expect(corrupt.stderr).toContain("MCP_TOKENS_UNREADABLE");
   });
 });

@@ -22,6 +22,8 @@ import { type AuditEvent, AuditLog } from "../../src/audit/index.js";
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const TINY = fileURLToPath(new URL("./fixtures/tiny-server.mjs", import.meta.url));
+/** Misbehaves on request: malformed and huge results, junk, hangs, elicitation, new tools. */
+export const ODD = fileURLToPath(new URL("./fixtures/odd-server.mjs", import.meta.url));
 const require = createRequire(import.meta.url);
 export const EVERYTHING = join(
   dirname(require.resolve("@modelcontextprotocol/server-everything/package.json")),

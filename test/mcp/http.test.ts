@@ -15,6 +15,7 @@ import {
   type Connected,
   connectHttp,
   events,
+  ODD,
   type Sandbox,
   type Served,
   sandbox,
@@ -268,5 +269,42 @@ describe("warden mcp serve --http: where it listens", () => {
     const corrupt = serve("127.0.0.1:0");
     expect(corrupt.status).toBe(1);
     expect(corrupt.stderr).toContain("MCP_TOKENS_UNREADABLE");
+  });
+});
+
+describe("warden mcp serve --http: asking the user", () => {
+  it("asks through the client's elicitation, and relays an upstream's question to it", async () => {
+    const box = sandbox(
+      `apiVersion: warden/v1
+kind: Policy
+metadata: { name: mcp-http-ask, version: "1" }
+defaults: { mcp.call: deny }
+rules:
+  - { id: questions, kind: mcp.call, allow: ["odd/ask_user"] }
+  - { id: echo-asks, kind: mcp.call, ask: ["odd/echo"], reason: Echoes need a human. }
+`,
+      { odd: { command: process.execPath, args: [ODD] } },
+    );
+    const token = addToken(box, "laptop", "claude-code");
+    const served = await serveHttp(box);
+    const asked: string[] = [];
+    const c = await connectHttp(served.url, token, {
+      elicit: (message) => {
+        asked.push(message);
+        return "accept";
+      },
+    });
+    try {
+      expect(text(await c.call("odd__echo", { text: "approved" }))).toBe("odd: approved");
+      expect(asked[0]).toContain("Echoes need a human.");
+      expect(text(await c.call("odd__ask_user"))).toBe("user said: accept {}");
+      expect(asked[1]).toBe("Deploy to production?");
+      const elicit = allEvents(box).find((e) => e.kind === "mcp.elicit");
+      expect(elicit?.principal.agent).toBe("claude-code");
+      expect(elicit?.context).toMatchObject({ relayed: true, action: "accept" });
+    } finally {
+      await c.close();
+      await served.stop();
+    }
   });
 });

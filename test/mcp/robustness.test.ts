@@ -6,12 +6,10 @@
  * notifications/tools/list_changed forwarded.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allEvents, CLI, type Connected, connect, events, sandbox, text } from "./harness.js";
+import { allEvents, CLI, type Connected, connect, events, ODD, sandbox, text } from "./harness.js";
 
-const ODD = fileURLToPath(new URL("./fixtures/odd-server.mjs", import.meta.url));
 const POLICY = `apiVersion: warden/v1
 kind: Policy
 metadata: { name: robust, version: "1" }

@@ -8,16 +8,25 @@ import { AuditLog } from "../audit/index.js";
 import { type TokenEntry, TokenStore } from "../mcp/index.js";
 import { EXIT, formatTable } from "./output.js";
 
-function record(change: "added" | "revoked", entry: TokenEntry): void {
+/**
+ * Makes a change to the token file and records it. The log is opened first: a log that cannot be
+ * written stops the change before it happens, rather than leaving a token nobody recorded.
+ */
+function recorded<T extends { entry: TokenEntry }>(
+  change: "added" | "revoked",
+  make: (store: TokenStore) => T,
+): T {
   const log = AuditLog.open();
   try {
+    const made = make(new TokenStore());
     log.appendSync({
       kind: "mcp.token",
       pep: "cli.mcp",
       principal: { agent: "cli", user: userInfo().username },
-      target: { name: entry.name, agent: entry.agent },
+      target: { name: made.entry.name, agent: made.entry.agent },
       context: { change },
     });
+    return made;
   } finally {
     log.close();
   }
@@ -30,8 +39,7 @@ function shown(entry: TokenEntry) {
 }
 
 export function add(name: string, options: { agent?: string; json?: boolean }): number {
-  const { token, entry } = new TokenStore().add(name, options.agent ?? name);
-  record("added", entry);
+  const { token, entry } = recorded("added", (store) => store.add(name, options.agent ?? name));
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ ...shown(entry), token })}\n`);
     return EXIT.ok;
@@ -62,8 +70,7 @@ export function list(options: { all?: boolean; json?: boolean }): number {
 }
 
 export function revoke(name: string, options: { json?: boolean }): number {
-  const entry = new TokenStore().revoke(name);
-  record("revoked", entry);
+  const { entry } = recorded("revoked", (store) => ({ entry: store.revoke(name) }));
   if (options.json) process.stdout.write(`${JSON.stringify(shown(entry))}\n`);
   else process.stdout.write(`revoked token "${entry.name}"; its next request gets 401\n`);
   return EXIT.ok;

@@ -128,6 +128,11 @@ describe("warden mcp serve --http: per-client tokens", () => {
     ]);
     expect(listed.stdout).not.toContain("sha256");
     expect(warden(box, ["mcp", "tokens", "add", "ci"]).stderr).toContain("MCP_TOKEN_EXISTS");
+    const made = allEvents(box).filter((e) => e.kind === "mcp.token");
+    expect(made.map((e) => e.target)).toEqual([
+      { name: "laptop", agent: "claude-code" },
+      { name: "ci", agent: "release-bot" },
+    ]);
   });
 
   it("decides each client's calls as its token's agent, and audits them so", async () => {

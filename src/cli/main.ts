@@ -424,7 +424,7 @@ mcp
   .option("--approval-timeout <duration>", "how long an ask waits for an answer (default 5m)")
   .option(
     "--http <host:port>",
-    "serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (port 0: any free one)",
+    "serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (a bare port: loopback)",
   )
   .option("--allow-remote", "let --http listen on an address other than loopback")
   .option(

@@ -147,14 +147,16 @@ function ended(wire: (end: () => void) => void): Promise<void> {
 }
 
 /**
- * `HOST:PORT` for `--http`. Loopback unless `--allow-remote`: the gateway holds the upstreams'
+ * `HOST:PORT` (or a bare `PORT`) for `--http`. Loopback unless `--allow-remote`: the gateway holds the upstreams'
  * credentials, and a token is all that stands between the network and them.
  */
 function parseListen(
   text: string,
   options: ServeOptions,
 ): { host: string; port: number; allowedHosts: string[] } {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+  // A bare port listens on loopback.
+  const spec = /^\d+$/.test(text.trim()) ? `127.0.0.1:${text.trim()}` : text.trim();
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(spec);
   const port = Number(match?.[3]);
   if (match === null || port > 65535) {
     throw new WardenError("CLI_USAGE", `--http ${text}: expected HOST:PORT`, {

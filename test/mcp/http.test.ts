@@ -198,6 +198,19 @@ describe("warden mcp serve --http: per-client tokens", () => {
     expect(hijack.status).toBe(404);
   });
 
+  it("answers requests it cannot serve with an HTTP error and a JSON-RPC body", async () => {
+    const auth = { authorization: `Bearer ${reader}` };
+    const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    const noSession = await post(served.url, auth, list);
+    expect(noSession.status).toBe(400);
+    const notJson = await post(served.url, auth, "{ this is not json");
+    expect(notJson.status).toBe(400);
+    expect(JSON.parse(notJson.body).error.code).toBe(-32700);
+    const elsewhere = await post(new URL("/other", served.url), auth, INITIALIZE);
+    expect(elsewhere.status).toBe(404);
+    expect(served.stderr()).not.toMatch(/internal error|HTTP request failed/);
+  });
+
   it("refuses a Host or Origin that is not this server (DNS rebinding)", async () => {
     const auth = { authorization: `Bearer ${reader}` };
     const rebound = await post(

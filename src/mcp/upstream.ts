@@ -112,7 +112,8 @@ export class Upstream {
 
   /**
    * One request passed through as it is: the gateway does not reshape results, the agent's own
-   * client validates them. A result that is not a JSON object fails with an MCP error.
+   * client validates them. (A reply whose result is not an object never gets here: the SDK's
+   * reader drops it as not JSON-RPC, and the request ends in its timeout.)
    */
   async forward(
     method: string,
@@ -136,11 +137,6 @@ export class Upstream {
   /** What the upstream said it offers (prompts, resources…); null while it is not connected. */
   capabilities(): ReturnType<Client["getServerCapabilities"]> | null {
     return this.client?.getServerCapabilities() ?? null;
-  }
-
-  /** The connected client, for pass-through requests (prompts, resources). */
-  async requestClient(): Promise<Client> {
-    return this.connect();
   }
 
   async close(): Promise<void> {

@@ -37,11 +37,16 @@ export const RESOURCES_READ = "resources/read";
 /** JSON-RPC error the MCP spec gives for a resource that does not exist. */
 const RESOURCE_NOT_FOUND = -32002;
 
-type Listed = "prompts" | "resources" | "resourceTemplates";
+/** The three lists passed through (the name is also the result's key), and what each needs. */
+const LISTS = {
+  prompts: { method: "prompts/list", capability: "prompts" },
+  resources: { method: "resources/list", capability: "resources" },
+  resourceTemplates: { method: "resources/templates/list", capability: "resources" },
+} as const;
 
 export function registerPassThrough(gateway: Gateway): void {
   const server = gateway.server;
-  /** URI (or template) → the upstream that listed it, in this session. */
+  /** URI → the upstream that listed it, in this session. */
   const resourceRoutes = new Map<string, string>();
   const templates: { template: UriTemplate; server: string }[] = [];
 
@@ -50,11 +55,9 @@ export function registerPassThrough(gateway: Gateway): void {
 
   /** Every page of one list from every upstream that offers it; a failing upstream lists nothing. */
   async function collect<T>(
-    what: Listed,
-    method: string,
-    key: string,
+    key: keyof typeof LISTS,
   ): Promise<{ upstream: Upstream; items: T[] }[]> {
-    const capability = what === "prompts" ? "prompts" : "resources";
+    const { method, capability } = LISTS[key];
     return Promise.all(
       [...gateway.pool.upstreams.values()].map(async (upstream) => {
         const items: T[] = [];
@@ -81,11 +84,7 @@ export function registerPassThrough(gateway: Gateway): void {
 
   async function listResources(): Promise<Resource[]> {
     const shown: Resource[] = [];
-    for (const { upstream, items } of await collect<Resource>(
-      "resources",
-      "resources/list",
-      "resources",
-    )) {
+    for (const { upstream, items } of await collect<Resource>("resources")) {
       for (const resource of items) {
         if (!resourceRoutes.has(resource.uri)) resourceRoutes.set(resource.uri, upstream.name);
         if (!hidden(upstream.name, RESOURCES_READ, { uri: resource.uri })) shown.push(resource);
@@ -97,11 +96,7 @@ export function registerPassThrough(gateway: Gateway): void {
   async function listTemplates(): Promise<ResourceTemplate[]> {
     const shown: ResourceTemplate[] = [];
     templates.length = 0;
-    for (const { upstream, items } of await collect<ResourceTemplate>(
-      "resourceTemplates",
-      "resources/templates/list",
-      "resourceTemplates",
-    )) {
+    for (const { upstream, items } of await collect<ResourceTemplate>("resourceTemplates")) {
       for (const template of items) {
         try {
           templates.push({
@@ -129,7 +124,7 @@ export function registerPassThrough(gateway: Gateway): void {
 
   server.setRequestHandler(ListPromptsRequestSchema, async () => {
     const prompts: Prompt[] = [];
-    for (const { upstream, items } of await collect<Prompt>("prompts", "prompts/list", "prompts")) {
+    for (const { upstream, items } of await collect<Prompt>("prompts")) {
       for (const prompt of items) {
         if (hidden(upstream.name, PROMPTS_GET, { name: prompt.name })) continue;
         prompts.push({ ...prompt, name: qualify(upstream.name, prompt.name) });

@@ -405,7 +405,9 @@ const mcpCommands = () => import("./mcp-command.js");
 const mcp = program.command("mcp").description("govern an agent's MCP servers through one gateway");
 mcp
   .command("serve")
-  .description("serve the servers of an mcpServers config as one governed MCP server on stdio")
+  .description(
+    "serve the servers of an mcpServers config as one governed MCP server (stdio, or --http)",
+  )
   .requiredOption(
     "--config <file>",
     "mcpServers JSON: .mcp.json, claude_desktop_config.json, .cursor/mcp.json",
@@ -414,16 +416,40 @@ mcp
     "--policy <file>",
     "policy file (default: $WARDEN_POLICY, .warden/policy.yaml, $WARDEN_HOME/policy.yaml)",
   )
-  .option("--agent <name>", "the agent, as policies and the audit log name it", "mcp")
+  .option(
+    "--agent <name>",
+    "the agent, as policies and the audit log name it (stdio; over HTTP each token names one)",
+    "mcp",
+  )
   .option("--approval-timeout <duration>", "how long an ask waits for an answer (default 5m)")
+  .option(
+    "--http <host:port>",
+    "serve streamable HTTP at http://HOST:PORT/mcp instead of stdio (a bare port: loopback)",
+  )
+  .option("--allow-remote", "let --http listen on an address other than loopback")
+  .option(
+    "--allowed-host <name>",
+    "also accept this Host/Origin name over HTTP (repeatable; loopback names always)",
+    collect,
+    [],
+  )
   .addHelpText(
     "after",
     `
 Point your agent at Warden instead of at its servers:
   claude mcp add warden -- warden mcp serve --config .mcp.json --agent claude-code
 
+Or serve several agents over HTTP, each with its own token (its agent is the principal):
+  warden mcp tokens add ci-bot --agent release-bot      prints the token once
+  warden mcp serve --config .mcp.json --http 127.0.0.1:8765
+  claude mcp add --transport http warden http://127.0.0.1:8765/mcp \\
+    --header "Authorization: Bearer <token>"
+A request without an active token gets 401; a Host or Origin that is not this server, 403.
+
 Tools appear as server__tool. Each tools/call is decided as an mcp.call request
-(pattern "server/tool", arguments in \`args\` for when: conditions):
+(pattern "server/tool", arguments in \`args\` for when: conditions); a prompt (server__prompt)
+as tool prompts/get with args {name, arguments}; a resource read as tool resources/read with
+args {uri}, sent to the server that listed the URI:
   allow  forwarded to the upstream; its result comes back unchanged
   deny   not forwarded; the agent gets an error naming the rule and the reason
   ask    the user is asked in the client (elicitation) if it can; otherwise the call waits in
@@ -432,9 +458,46 @@ tools/list leaves out tools the policy denies whatever the arguments. No policy,
 one, denies every call. Every call is one audit event (\`warden audit search --pep mcp.gateway\`).
 
 Warden-only options may sit beside mcpServers in the same file:
-  "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }`,
+  "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "maxMessageSize": "4MiB" }
+A message over maxMessageSize, from the agent or a stdio server, is refused with a JSON-RPC
+error (413 over HTTP); a line that is not JSON-RPC gets an error and the gateway keeps serving.`,
   )
   .action(run(mcpCommands, (m) => m.serve));
+const tokenCommands = () => import("./mcp-tokens-command.js");
+const tokens = mcp
+  .command("tokens")
+  .description("bearer tokens for clients of `warden mcp serve --http`")
+  .addHelpText(
+    "after",
+    `
+Each HTTP client gets its own token; the token's agent is the principal its calls are decided
+and audited as. The token is printed once; $WARDEN_HOME/mcp-tokens.json (mode 0600) keeps its
+SHA-256 only. A running gateway sees a revocation on the token's next request.
+
+Examples:
+  warden mcp tokens add ci-bot --agent release-bot
+  warden mcp tokens list
+  warden mcp tokens revoke ci-bot`,
+  );
+tokens
+  .command("add")
+  .argument("<name>", "the client's name (letters, digits, . _ @ -)")
+  .description("make a token for a client and print it once")
+  .option("--agent <agent>", "the agent its calls are decided as (default: the name)")
+  .option("--json", "print name, agent, created and the token as JSON")
+  .action(run(tokenCommands, (m) => m.add));
+tokens
+  .command("list")
+  .description("show the tokens (never the token itself)")
+  .option("--all", "include revoked tokens")
+  .option("--json", "one JSON object per line")
+  .action(run(tokenCommands, (m) => m.list));
+tokens
+  .command("revoke")
+  .argument("<name>", "the client's name")
+  .description("stop a token from working, at once and for good")
+  .option("--json", "print the revoked entry as JSON")
+  .action(run(tokenCommands, (m) => m.revoke));
 mcp
   .command("trust")
   .argument("<tool>", "the tool as the agent sees it: server__tool")

@@ -10,7 +10,7 @@
  *     "files": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."] },
  *     "crm":   { "type": "http", "url": "https://crm.example/mcp", "headers": { "Authorization": "Bearer ${CRM_TOKEN}" } }
  *   },
- *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }
+ *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "maxMessageSize": "4MiB" }
  * }
  * ```
  *
@@ -45,6 +45,8 @@ export interface GatewayOptions {
   approvalTimeoutMs: number;
   /** How long a forwarded call may take upstream (ms). */
   callTimeoutMs: number;
+  /** The largest JSON-RPC message accepted from the agent or from a stdio upstream (bytes). */
+  maxMessageBytes: number;
 }
 
 export interface GatewayConfig {
@@ -55,6 +57,7 @@ export interface GatewayConfig {
 export const DEFAULT_OPTIONS: GatewayOptions = {
   approvalTimeoutMs: 5 * 60_000,
   callTimeoutMs: 60_000,
+  maxMessageBytes: 4 * 1024 * 1024,
 };
 
 const stringMap = z.record(z.string(), z.string());
@@ -79,6 +82,7 @@ const fileSchema = z
       .object({
         approvalTimeout: z.string().optional(),
         callTimeout: z.string().optional(),
+        maxMessageSize: z.union([z.string(), z.number()]).optional(),
       })
       .strict()
       .optional(),
@@ -173,6 +177,10 @@ export function parseGatewayConfig(
         warden.callTimeout === undefined
           ? DEFAULT_OPTIONS.callTimeoutMs
           : parseDuration(warden.callTimeout, "warden.callTimeout"),
+      maxMessageBytes:
+        warden.maxMessageSize === undefined
+          ? DEFAULT_OPTIONS.maxMessageBytes
+          : parseSize(warden.maxMessageSize, "warden.maxMessageSize"),
     },
   };
 }
@@ -187,6 +195,22 @@ export function parseDuration(text: string, name = "duration"): number {
   }
   const unit = { ms: 1, s: 1e3, m: 60e3, h: 3600e3 }[(match[2] ?? "s") as "s"];
   return Math.round(Number(match[1]) * unit);
+}
+
+/** `4MiB`, `512KiB`, `1MB`, `65536` (bytes). */
+export function parseSize(value: string | number, name = "size"): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/i.exec(String(value).trim());
+  const unit = match?.[2]?.toLowerCase() ?? "b";
+  const factor = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3 }[
+    unit
+  ];
+  const bytes = match === null || factor === undefined ? Number.NaN : Number(match[1]) * factor;
+  if (!Number.isFinite(bytes) || bytes < 1024) {
+    throw new WardenError("MCP_CONFIG_INVALID", `${name}: cannot read "${value}" as a size`, {
+      hint: "use bytes or a unit, at least 1KiB: 65536, 512KiB, 4MiB",
+    });
+  }
+  return Math.floor(bytes);
 }
 
 function expandVars(text: string, env: NodeJS.ProcessEnv): string {

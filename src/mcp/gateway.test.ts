@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { AuditLog } from "../audit/index.js";
 import { compilePolicy } from "../policy/index.js";
+import { DEFAULT_OPTIONS } from "./config.js";
 import { Gateway } from "./gateway.js";
 
 const TINY = fileURLToPath(new URL("../../test/mcp/fixtures/tiny-server.mjs", import.meta.url));
@@ -53,7 +54,7 @@ it("does not forward an allowed call when its record cannot be written", async (
         env: { TINY_LOG: tinyLog },
       },
     ],
-    options: { approvalTimeoutMs: 1000, callTimeoutMs: 10_000 },
+    options: { ...DEFAULT_OPTIONS, approvalTimeoutMs: 1000, callTimeoutMs: 10_000 },
     policy: { problem: null, decide: (r) => POLICY.decide(r) },
     principal: { agent: "test" },
     audit,

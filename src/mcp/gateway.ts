@@ -17,6 +17,8 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolRequestSchema,
   type CallToolResult,
+  type ElicitRequest,
+  type ElicitResult,
   ListToolsRequestSchema,
   type ServerNotification,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -26,15 +28,22 @@ import type { ApprovalStore, Requester } from "./approvals.js";
 import { type AskOutcome, answeredReason, resolveAsk } from "./ask.js";
 import type { GatewayOptions, UpstreamSpec } from "./config.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
+import { registerPassThrough } from "./passthrough.js";
 import type { PinStore } from "./pins.js";
 import { denial, type PolicySource } from "./policy-source.js";
-import { type Tool, Upstream } from "./upstream.js";
+import { type PoolSession, UpstreamPool } from "./pool.js";
+import type { ListKind, Tool, Upstream } from "./upstream.js";
 import { deniedWhateverArgs } from "./visibility.js";
 
 export const PEP = "mcp.gateway";
 
 export interface GatewayInit {
   upstreams: UpstreamSpec[];
+  /**
+   * Upstream connections shared with other sessions (HTTP serves one Gateway per client); the
+   * gateway then neither starts nor closes them, and `upstreams` is ignored.
+   */
+  pool?: UpstreamPool;
   options: GatewayOptions;
   policy: PolicySource;
   principal: Principal;
@@ -54,10 +63,16 @@ export interface GatewayInit {
 
 type Outcome = "ok" | "tool-error" | "error" | "not-forwarded";
 
-export class Gateway {
+/** What a governed request came to: the upstream's result, or the text of the refusal. */
+export type Ruling<T> = { result: T } | { refused: string };
+
+export class Gateway implements PoolSession {
   readonly server: Server;
   readonly session = randomUUID();
-  private readonly upstreams = new Map<string, Upstream>();
+  readonly pool: UpstreamPool;
+  private readonly upstreams: Map<string, Upstream>;
+  private readonly leavePool: () => void;
+  private closed = false;
   private readonly routes = new Map<string, ToolAddress>();
   private auditProblem: string | null = null;
   /** Changed definitions already reported (audit event, log line), by `server/tool hash`. */
@@ -69,27 +84,23 @@ export class Gateway {
     this.server = new Server(
       { name: "warden", version: init.version ?? "0.1.0" },
       {
-        capabilities: { tools: { listChanged: true } },
+        capabilities: {
+          tools: { listChanged: true },
+          prompts: { listChanged: true },
+          resources: { listChanged: true },
+        },
         instructions:
           "Tools from several MCP servers, governed by Warden: each tool is named server__tool; " +
           "a call the policy refuses returns an error naming the rule and the reason.",
       },
     );
-    for (const spec of init.upstreams) {
-      this.upstreams.set(
-        spec.name,
-        new Upstream(
-          spec,
-          {
-            log: (server, line) => init.log(`[${server}] ${line}`),
-            toolsChanged: () => {
-              this.server.sendToolListChanged().catch(() => {});
-            },
-          },
-          init.version,
-        ),
-      );
-    }
+    this.pool =
+      init.pool ??
+      new UpstreamPool(init.upstreams, init.log, init.version, {
+        maxMessageBytes: init.options.maxMessageBytes,
+      });
+    this.upstreams = this.pool.upstreams;
+    this.leavePool = this.pool.join(this);
     this.server.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: await this.listTools(),
     }));
@@ -100,18 +111,12 @@ export class Gateway {
         notify: (n) => extra.sendNotification(n),
       }),
     );
+    registerPassThrough(this);
   }
 
-  /** Connects every upstream (failures are logged; their calls fail until they come back). */
+  /** Connects every upstream, unless the pool is shared (its owner starts it). */
   async start(): Promise<void> {
-    await Promise.all(
-      [...this.upstreams.values()].map((u) =>
-        u.connect().then(
-          () => {},
-          (error: unknown) => this.init.log(`[${u.name}] ${messageOf(error)}`),
-        ),
-      ),
-    );
+    if (this.init.pool === undefined) await this.pool.start();
   }
 
   async connect(transport: Transport): Promise<void> {
@@ -119,11 +124,88 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.upstreams.values()].map((u) => u.close()));
+    if (this.closed) return; // the transport's onclose may call back in here
+    this.closed = true;
+    this.leavePool();
+    if (this.init.pool === undefined) await this.pool.close();
     await this.server.close().catch(() => {});
   }
 
-  private principal(): Principal {
+  /** PoolSession: an upstream's list changed; the agent re-lists. */
+  listChanged(_server: string, what: ListKind): void {
+    const send =
+      what === "tools"
+        ? this.server.sendToolListChanged()
+        : what === "prompts"
+          ? this.server.sendPromptListChanged()
+          : this.server.sendResourceListChanged();
+    send.catch(() => {});
+  }
+
+  /**
+   * PoolSession: an upstream asks the user something during one of this session's calls. It is
+   * relayed to the agent's client if that declared elicitation (form mode), else declined; either
+   * way one audit event records the question's server and the answer's action (not its content).
+   */
+  async elicit(server: string, params: ElicitRequest["params"]): Promise<ElicitResult> {
+    const relayed = this.canElicit() && params.mode !== "url";
+    let result: ElicitResult;
+    let error: string | undefined;
+    if (!relayed) {
+      result = { action: "decline" };
+    } else {
+      try {
+        result = await this.server.elicitInput(params, {
+          timeout: this.init.options.approvalTimeoutMs,
+        });
+      } catch (caught) {
+        error = messageOf(caught);
+        result = { action: "cancel" };
+      }
+    }
+    try {
+      await this.init.audit.append({
+        kind: "mcp.elicit",
+        pep: PEP,
+        principal: this.principal(),
+        target: { server, message: params.message },
+        context: {
+          session: this.session,
+          relayed,
+          action: result.action,
+          ...(error === undefined ? {} : { error }),
+        },
+      });
+    } catch (caught) {
+      // Nothing the user said may reach the upstream unrecorded.
+      this.auditProblem = messageOf(caught);
+      return { action: "decline" };
+    }
+    return result;
+  }
+
+  /** The upstream for a server name, if configured. */
+  upstream(server: string): Upstream | undefined {
+    return this.upstreams.get(server);
+  }
+
+  get options(): GatewayInit["options"] {
+    return this.init.options;
+  }
+
+  get policy(): PolicySource {
+    return this.init.policy;
+  }
+
+  get context(): RequestContext | undefined {
+    return this.init.context;
+  }
+
+  log(line: string): void {
+    this.init.log(line);
+  }
+
+  principal(): Principal {
     return this.init.principal;
   }
 
@@ -185,11 +267,7 @@ export class Gateway {
   async callTool(
     name: string,
     args: Record<string, unknown>,
-    io: {
-      signal?: AbortSignal;
-      progressToken?: string | number | undefined;
-      notify?: (notification: ServerNotification) => Promise<void>;
-    } = {},
+    io: CallIo = {},
   ): Promise<CallToolResult> {
     const started = performance.now();
     const address = this.routes.get(name) ?? splitQualified(name);
@@ -200,6 +278,35 @@ export class Gateway {
       );
     }
     if (this.init.pins !== undefined) await this.checkPin(upstream, address.tool);
+    const ruling = await this.govern(
+      address,
+      args,
+      io,
+      (signal) =>
+        upstream.callTool(address.tool, args, {
+          timeoutMs: this.init.options.callTimeoutMs,
+          ...(signal ? { signal } : {}),
+        }),
+      (result) => (result.isError === true ? "tool-error" : "ok"),
+      started,
+    );
+    return "result" in ruling ? ruling.result : toolError(ruling.refused);
+  }
+
+  /**
+   * Decides one request to an upstream as an `mcp.call` (`address.tool` is the tool, or
+   * `prompts/get` / `resources/read` for the pass-through requests), asks a human when the policy
+   * says ask, and forwards it only once the decision is on disk. Every path ends in one audit
+   * event with the outcome.
+   */
+  async govern<T>(
+    address: ToolAddress,
+    args: Record<string, unknown>,
+    io: CallIo,
+    forward: (signal: AbortSignal | undefined) => Promise<T>,
+    outcomeOf: (result: T) => Outcome,
+    started = performance.now(),
+  ): Promise<Ruling<T>> {
     const request = this.request(address, args);
     let decision: Decision =
       this.auditProblem === null
@@ -209,7 +316,7 @@ export class Gateway {
       decision = {
         ...decision,
         effect: "deny",
-        reason: `the definition of ${address.server}/${address.tool} changed since it was pinned; it is withheld until someone who has read it runs \`warden mcp trust ${name}\``,
+        reason: `the definition of ${address.server}/${address.tool} changed since it was pinned; it is withheld until someone who has read it runs \`warden mcp trust ${qualify(address.server, address.tool)}\``,
       };
     }
     const latencyUs = Math.max(1, Math.round((performance.now() - started) * 1000));
@@ -284,7 +391,7 @@ export class Gateway {
         latencyUs,
         context: { outcome: "not-forwarded", ...(approval ? { approval } : {}) },
       });
-      return toolError(denialText(address, decision));
+      return { refused: denialText(address, decision) };
     }
 
     // The record comes before the act: the upstream acts (sends the mail, deletes the record)
@@ -297,24 +404,22 @@ export class Gateway {
       context: approval ? { approval } : {},
     });
     if (!forwarding) {
-      return toolError(
-        `Warden: not forwarded, the audit log cannot be written: ${this.auditProblem}`,
-      );
+      return {
+        refused: `Warden: not forwarded, the audit log cannot be written: ${this.auditProblem}`,
+      };
     }
     const sent = performance.now();
-    let result: CallToolResult;
+    let ruling: Ruling<T>;
     let outcome: Outcome;
     let error: string | undefined;
     try {
-      result = await upstream.callTool(address.tool, args, {
-        timeoutMs: this.init.options.callTimeoutMs,
-        ...(io.signal ? { signal: io.signal } : {}),
-      });
-      outcome = result.isError === true ? "tool-error" : "ok";
+      const result = await this.pool.during(address.server, this, () => forward(io.signal));
+      outcome = outcomeOf(result);
+      ruling = { result };
     } catch (caught) {
       outcome = "error";
       error = messageOf(caught);
-      result = toolError(`Warden: upstream "${address.server}" failed: ${error}`);
+      ruling = { refused: `Warden: upstream "${address.server}" failed: ${error}` };
     }
     const upstreamUs = Math.round((performance.now() - sent) * 1000);
     const recorded = await this.record({
@@ -328,7 +433,7 @@ export class Gateway {
         ...(approval ? { approval } : {}),
       },
     });
-    return recorded ? result : toolError(`Warden: result withheld: ${this.auditProblem}`);
+    return recorded ? ruling : { refused: `Warden: result withheld: ${this.auditProblem}` };
   }
 
   /** A call to a tool not yet listed in this session: its definition is checked first. */
@@ -377,10 +482,7 @@ export class Gateway {
   }
 
   /** Progress notifications while a call waits in the queue, so the client's timeout is reset. */
-  private progress(io: {
-    progressToken?: string | number | undefined;
-    notify?: (notification: ServerNotification) => Promise<void>;
-  }): (() => void) | undefined {
+  private progress(io: CallIo): (() => void) | undefined {
     const { progressToken, notify } = io;
     if (progressToken === undefined || notify === undefined) return undefined;
     let last = Date.now();
@@ -425,6 +527,13 @@ export class Gateway {
       return false;
     }
   }
+}
+
+/** What a request handler passes on: cancellation, and progress for a call that waits. */
+export interface CallIo {
+  signal?: AbortSignal;
+  progressToken?: string | number | undefined;
+  notify?: (notification: ServerNotification) => Promise<void>;
 }
 
 export function denialText(address: ToolAddress, decision: Decision): string {

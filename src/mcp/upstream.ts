@@ -12,7 +12,12 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   type CallToolResult,
+  type ElicitRequest,
+  ElicitRequestSchema,
+  type ElicitResult,
   type ListToolsResult,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
@@ -21,12 +26,19 @@ import type { UpstreamSpec } from "./config.js";
 
 export type Tool = ListToolsResult["tools"][number];
 
+export type ListKind = "tools" | "prompts" | "resources";
+
 export interface UpstreamHooks {
   /** A line the upstream wrote on stderr, or a note about its connection. */
   log(server: string, line: string): void;
-  /** The upstream's tool list changed (after the cache was refreshed). */
-  toolsChanged(server: string): void;
+  /** The upstream's tools (cache already dropped), prompts or resources changed. */
+  listChanged(server: string, what: ListKind): void;
+  /** The upstream asks the user something (`elicitation/create`) during a call. */
+  elicit(server: string, params: ElicitRequest["params"]): Promise<ElicitResult>;
 }
+
+/** Room for the rest of a pipe read beside a message at the size limit. */
+const READ_SLACK = 64 * 1024;
 
 const BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000, 30_000];
 
@@ -39,11 +51,14 @@ export class Upstream {
   private retryAt = 0;
   private downReason: string | null = null;
   private closing = false;
+  /** Set when the SDK refused a message over the size limit (it then drops the connection). */
+  private oversize: string | null = null;
 
   constructor(
     readonly spec: UpstreamSpec,
     private readonly hooks: UpstreamHooks,
     private readonly version = "0.1.0",
+    private readonly limits: { maxMessageBytes?: number } = {},
   ) {
     this.name = spec.name;
   }
@@ -84,20 +99,44 @@ export class Upstream {
     args: Record<string, unknown>,
     options: { timeoutMs: number; signal?: AbortSignal },
   ): Promise<CallToolResult> {
-    const client = await this.connect();
-    // The gateway passes results through untouched: the agent's own client validates them.
-    const result = await client.request(
-      { method: "tools/call", params: { name: tool, arguments: args } },
-      // A permissive schema: any object the upstream returns goes back as it is.
-      PASS_THROUGH,
-      { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
-    );
+    const result = await this.forward("tools/call", { name: tool, arguments: args }, options);
+    // The shape only, cheaply: the agent's own client validates the rest.
+    if (!Array.isArray(result.content) && result.structuredContent === undefined) {
+      throw new WardenError(
+        "MCP_UPSTREAM_MALFORMED",
+        `upstream "${this.name}" returned a malformed tools/call result (no content list)`,
+      );
+    }
     return result as CallToolResult;
   }
 
-  /** The connected client, for pass-through requests (prompts, resources). */
-  async requestClient(): Promise<Client> {
-    return this.connect();
+  /**
+   * One request passed through as it is: the gateway does not reshape results, the agent's own
+   * client validates them. (A reply whose result is not an object never gets here: the SDK's
+   * reader drops it as not JSON-RPC, and the request ends in its timeout.)
+   */
+  async forward(
+    method: string,
+    params: Record<string, unknown>,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<Record<string, unknown>> {
+    const client = await this.connect();
+    try {
+      return await client.request(
+        { method, params },
+        // A permissive schema: any object the upstream returns goes back as it is.
+        PASS_THROUGH,
+        { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+      );
+    } catch (error) {
+      if (this.oversize === null) throw error;
+      throw new WardenError("MCP_MESSAGE_TOO_LARGE", this.oversize, { cause: error });
+    }
+  }
+
+  /** What the upstream said it offers (prompts, resources…); null while it is not connected. */
+  capabilities(): ReturnType<Client["getServerCapabilities"]> | null {
+    return this.client?.getServerCapabilities() ?? null;
   }
 
   async close(): Promise<void> {
@@ -108,11 +147,33 @@ export class Upstream {
   }
 
   private async open(): Promise<Client> {
-    const client = new Client({ name: "warden-gateway", version: this.version });
+    // Elicitation is declared to every upstream; the gateway declines when the agent cannot answer.
+    const client = new Client(
+      { name: "warden-gateway", version: this.version },
+      { capabilities: { elicitation: { form: {} } } },
+    );
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.tools = null;
-      this.hooks.toolsChanged(this.name);
+      this.hooks.listChanged(this.name, "tools");
     });
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () =>
+      this.hooks.listChanged(this.name, "prompts"),
+    );
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
+      this.hooks.listChanged(this.name, "resources"),
+    );
+    client.setRequestHandler(ElicitRequestSchema, (request) =>
+      this.hooks.elicit(this.name, request.params),
+    );
+    client.onerror = (error) => {
+      // The SDK's stdio reader throws this and then closes the connection.
+      if (/exceeded maximum size/.test(error.message)) {
+        this.oversize = `upstream "${this.name}" sent a message over the ${this.limits.maxMessageBytes} byte limit; the connection was dropped and is reopened`;
+        this.hooks.log(this.name, this.oversize);
+      } else {
+        this.hooks.log(this.name, `protocol error: ${error.message}`);
+      }
+    };
     const transport = this.transport();
     client.onclose = () => {
       if (this.client === client) {
@@ -134,6 +195,7 @@ export class Upstream {
     this.client = client;
     this.failures = 0;
     this.downReason = null;
+    this.oversize = null;
     return client;
   }
 
@@ -146,6 +208,9 @@ export class Upstream {
         env: spec.env,
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
         stderr: "pipe",
+        ...(this.limits.maxMessageBytes === undefined
+          ? {}
+          : { maxBufferSize: this.limits.maxMessageBytes + READ_SLACK }),
       });
       let pending = "";
       transport.stderr?.on("data", (chunk: Buffer) => {

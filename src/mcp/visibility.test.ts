@@ -59,4 +59,31 @@ describe("deniedWhateverArgs", () => {
     };
     expect(deniedWhateverArgs(broken, bob, "gmail", "draft")).toBe(true);
   });
+
+  it("judges the known fields (a prompt's name, a resource's URI) and nothing more", () => {
+    const known = source(`apiVersion: warden/v1
+kind: Policy
+metadata: { name: t }
+defaults: { mcp.call: allow }
+rules:
+  - id: no-secrets
+    kind: mcp.call
+    deny: ["files/resources/read"]
+    when: 'args.uri.startsWith("file:///secrets/")'
+  - id: by-argument
+    kind: mcp.call
+    deny: ["docs/prompts/get"]
+    when: 'args.name == "summary" && args.arguments.depth == "full"'
+`);
+    const read = (uri: string) =>
+      deniedWhateverArgs(known, bob, "files", "resources/read", undefined, { uri });
+    expect(read("file:///secrets/key")).toBe(true);
+    expect(read("file:///project/readme")).toBe(false);
+    // Without the URI (a template), the condition cannot be judged: shown, decided per read.
+    expect(deniedWhateverArgs(known, bob, "files", "resources/read")).toBe(false);
+    // The prompt's arguments are not known when listing: shown.
+    expect(
+      deniedWhateverArgs(known, bob, "docs", "prompts/get", undefined, { name: "summary" }),
+    ).toBe(false);
+  });
 });

@@ -19,19 +19,31 @@ class ArgsUnknown extends Error {
   }
 }
 
-/** An `args` object that cannot be read; `read` tells whether anything tried. */
-function unreadableArgs(): { args: Record<string, unknown>; wasRead: () => boolean } {
+/**
+ * An `args` object that cannot be read, except for the `known` fields (a prompt's name, a
+ * resource's URI are known when listing); `wasRead` tells whether anything else was tried.
+ */
+function unreadableArgs(known: Record<string, unknown>): {
+  args: Record<string, unknown>;
+  wasRead: () => boolean;
+} {
   let read = false;
   const refuse = (): never => {
     read = true;
     throw new ArgsUnknown();
   };
-  const args = new Proxy(Object.create(null) as Record<string, unknown>, {
-    get: refuse,
-    has: refuse,
+  const partial = Object.keys(known).length > 0;
+  const isKnown = (key: string | symbol) => typeof key === "string" && Object.hasOwn(known, key);
+  const target = Object.assign(Object.create(null) as Record<string, unknown>, known);
+  const args = new Proxy(target, {
+    // CEL asks for `constructor` to tell a map from other values: the shape, not the content.
+    get: (t, key) =>
+      isKnown(key) ? t[key as string] : partial && key === "constructor" ? undefined : refuse(),
+    has: (_, key) => isKnown(key) || refuse(),
     ownKeys: refuse,
-    getOwnPropertyDescriptor: refuse,
-    getPrototypeOf: refuse,
+    getOwnPropertyDescriptor: (t, key) =>
+      isKnown(key) ? Object.getOwnPropertyDescriptor(t, key) : refuse(),
+    getPrototypeOf: () => (partial ? null : refuse()),
   });
   return { args, wasRead: () => read };
 }
@@ -42,8 +54,9 @@ export function deniedWhateverArgs(
   server: string,
   tool: string,
   context?: RequestContext,
+  known: Record<string, unknown> = {},
 ): boolean {
-  const { args, wasRead } = unreadableArgs();
+  const { args, wasRead } = unreadableArgs(known);
   const request: Request = {
     kind: "mcp.call",
     principal,

@@ -3,7 +3,7 @@
  * `StdioClientTransport`, in a throwaway WARDEN_HOME, with real upstream servers from npm and the
  * tiny fixture server.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   type CallToolResult,
   ElicitRequestSchema,
@@ -21,6 +22,8 @@ import { type AuditEvent, AuditLog } from "../../src/audit/index.js";
 export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const TINY = fileURLToPath(new URL("./fixtures/tiny-server.mjs", import.meta.url));
+/** Misbehaves on request: malformed and huge results, junk, hangs, elicitation, new tools. */
+export const ODD = fileURLToPath(new URL("./fixtures/odd-server.mjs", import.meta.url));
 const require = createRequire(import.meta.url);
 export const EVERYTHING = join(
   dirname(require.resolve("@modelcontextprotocol/server-everything/package.json")),
@@ -110,13 +113,7 @@ export async function connect(box: Sandbox, options: ConnectOptions = {}): Promi
     { name: "warden-test", version: "1.0.0" },
     options.elicit ? { capabilities: { elicitation: {} } } : {},
   );
-  if (options.elicit) {
-    const answer = options.elicit;
-    client.setRequestHandler(ElicitRequestSchema, async (request) => ({
-      action: answer(request.params.message),
-      ...(answer(request.params.message) === "accept" ? { content: {} } : {}),
-    }));
-  }
+  if (options.elicit) answerElicitation(client, options.elicit);
   await client.connect(transport);
   return {
     client,
@@ -124,6 +121,13 @@ export async function connect(box: Sandbox, options: ConnectOptions = {}): Promi
       (await client.callTool({ name, arguments: a })) as unknown as CallToolResult,
     close: () => client.close(),
   };
+}
+
+function answerElicitation(client: Client, answer: NonNullable<ConnectOptions["elicit"]>) {
+  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    const action = answer(request.params.message);
+    return { action, ...(action === "accept" ? { content: {} } : {}) };
+  });
 }
 
 export function text(result: CallToolResult): string {
@@ -170,4 +174,86 @@ export function pending(box: Sandbox): { id: string; digest: string; status: str
     .split("\n")
     .filter((l) => l.trim() !== "")
     .map((l) => JSON.parse(l));
+}
+
+export interface Served {
+  url: URL;
+  /** Everything the gateway wrote on stderr so far. */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the built `warden mcp serve --http 127.0.0.1:0` and waits for the URL it prints. */
+export async function serveHttp(box: Sandbox, extraArgs: string[] = []): Promise<Served> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "mcp",
+      "serve",
+      "--config",
+      box.config,
+      "--policy",
+      box.policy,
+      "--http",
+      "127.0.0.1:0",
+      ...extraArgs,
+    ],
+    {
+      cwd: box.dir,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", WARDEN_HOME: box.home },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+  let stderr = "";
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+  const url = await new Promise<URL>((done, fail) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+      const match = /serving MCP over HTTP at (\S+)/.exec(stderr);
+      if (match) done(new URL(match[1]!));
+    });
+    exited.then(() => fail(new Error(`warden mcp serve exited: ${stderr}`)));
+  });
+  return {
+    url,
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** The SDK's real Client over its real streamable HTTP transport, with a bearer token. */
+export async function connectHttp(
+  url: URL,
+  token: string,
+  options: { elicit?: ConnectOptions["elicit"] } = {},
+): Promise<Connected> {
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+  });
+  const client = new Client(
+    { name: "warden-http-test", version: "1.0.0" },
+    options.elicit ? { capabilities: { elicitation: {} } } : {},
+  );
+  if (options.elicit) answerElicitation(client, options.elicit);
+  await client.connect(transport);
+  return {
+    client,
+    call: async (name, a = {}) =>
+      (await client.callTool({ name, arguments: a })) as unknown as CallToolResult,
+    close: async () => {
+      await transport.terminateSession().catch(() => {});
+      await client.close();
+    },
+  };
+}
+
+/** Makes a token through the CLI, as a person would; returns the token printed once. */
+export function addToken(box: Sandbox, name: string, agent: string): string {
+  const out = warden(box, ["mcp", "tokens", "add", name, "--agent", agent]);
+  if (out.status !== 0) throw new Error(out.stderr);
+  return out.stdout.trim();
 }

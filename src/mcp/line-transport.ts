@@ -1,0 +1,148 @@
+/**
+ * The gateway's stdio transport: newline-delimited JSON-RPC on stdin/stdout, like the SDK's
+ * `StdioServerTransport`, but one bad line never ends the session. The SDK's transport drops a
+ * line that is not JSON without a word (the client waits for its timeout) and closes the whole
+ * connection when a message outgrows its buffer. Here:
+ *
+ * - a line that is not JSON gets a Parse error (-32700, id null);
+ * - JSON that is not a JSON-RPC message gets Invalid Request (-32600), with its id if it had one;
+ * - a line over the size limit is skipped up to its newline without being buffered, and answered
+ *   with Invalid Request carrying the id found at its end (the SDK writes `id` last), so the
+ *   client's request fails at once instead of timing out.
+ *
+ * Unknown methods are the SDK `Server`'s to answer (-32601).
+ */
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  ErrorCode,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+
+const NEWLINE = 0x0a;
+/** How much of an oversized line's end is kept to find its id. */
+const TAIL = 256;
+const TRAILING_ID = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.){0,200}")\s*\}\s*$/;
+
+export interface LineTransportOptions {
+  maxMessageBytes: number;
+  log: (line: string) => void;
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+}
+
+export class LineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+
+  private readonly input: NodeJS.ReadableStream;
+  private readonly output: NodeJS.WritableStream;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** Inside a line over the limit: its bytes are dropped, only its tail is kept. */
+  private skipping: { bytes: number; tail: Buffer } | null = null;
+  private closed = false;
+
+  constructor(private readonly options: LineTransportOptions) {
+    this.input = options.input ?? process.stdin;
+    this.output = options.output ?? process.stdout;
+  }
+
+  async start(): Promise<void> {
+    this.input.on("data", this.onData);
+    this.input.on("error", this.onInputError);
+    this.input.on("end", this.onEnd);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return;
+    const line = `${JSON.stringify(message)}\n`;
+    if (this.output.write(line)) return;
+    await new Promise<void>((done) => this.output.once("drain", done));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.off("data", this.onData);
+    this.input.off("error", this.onInputError);
+    this.input.off("end", this.onEnd);
+    this.chunks = [];
+    this.onclose?.();
+  }
+
+  private readonly onInputError = (error: Error) => this.onerror?.(error);
+  private readonly onEnd = () => {
+    this.close().catch(() => {});
+  };
+
+  private readonly onData = (data: Buffer | string) => {
+    let chunk = typeof data === "string" ? Buffer.from(data) : data;
+    for (;;) {
+      const at = chunk.indexOf(NEWLINE);
+      const piece = at === -1 ? chunk : chunk.subarray(0, at);
+      if (this.skipping !== null) {
+        this.skipping.bytes += piece.length;
+        this.skipping.tail = Buffer.concat([this.skipping.tail, piece]).subarray(-TAIL);
+      } else if (this.size + piece.length > this.options.maxMessageBytes) {
+        const head = Buffer.concat([...this.chunks, piece]);
+        this.skipping = { bytes: head.length, tail: head.subarray(-TAIL) };
+        this.chunks = [];
+        this.size = 0;
+      } else {
+        this.chunks.push(piece);
+        this.size += piece.length;
+      }
+      if (at === -1) return;
+      this.endLine();
+      chunk = chunk.subarray(at + 1);
+    }
+  };
+
+  private endLine(): void {
+    if (this.skipping !== null) {
+      const { bytes, tail } = this.skipping;
+      this.skipping = null;
+      const id = TRAILING_ID.exec(tail.toString("utf8"))?.[1];
+      this.options.log(
+        `refused a message of ${bytes} bytes (limit ${this.options.maxMessageBytes})`,
+      );
+      this.refuse(
+        ErrorCode.InvalidRequest,
+        `message of ${bytes} bytes is over the gateway's limit of ${this.options.maxMessageBytes} bytes`,
+        id === undefined ? null : (JSON.parse(id) as string | number),
+      );
+      return;
+    }
+    const line = Buffer.concat(this.chunks).toString("utf8").replace(/\r$/, "");
+    this.chunks = [];
+    this.size = 0;
+    if (line.trim() === "") return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      this.refuse(ErrorCode.ParseError, "Parse error: the line is not JSON", null);
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      const id = (json as { id?: unknown } | null)?.id;
+      this.refuse(
+        ErrorCode.InvalidRequest,
+        "Invalid Request: not a JSON-RPC 2.0 message",
+        typeof id === "string" || typeof id === "number" ? id : null,
+      );
+      return;
+    }
+    this.onmessage?.(parsed.data);
+  }
+
+  private refuse(code: number, message: string, id: string | number | null): void {
+    // A JSON-RPC error with id null is what the spec prescribes when the id cannot be known; the
+    // SDK's types want an id, so it is written directly.
+    const line = `${JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } })}\n`;
+    if (!this.closed) this.output.write(line);
+  }
+}

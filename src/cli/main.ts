@@ -498,19 +498,45 @@ tokens
   .description("stop a token from working, at once and for good")
   .option("--json", "print the revoked entry as JSON")
   .action(run(tokenCommands, (m) => m.revoke));
-mcp
-  .command("trust")
-  .argument("<tool>", "the tool as the agent sees it: server__tool")
-  .description("accept a tool whose definition changed since it was pinned (a possible rug pull)")
-  .option("--json", "print the old and new definition hashes as JSON")
+const pins = mcp
+  .command("pins")
+  .description("review and approve tools whose definition changed (rug pulls)")
   .addHelpText(
     "after",
     `
 The gateway pins each tool's definition (name, description, input schema) the first time it sees
 it. A tool whose definition later changes is withheld from tools/list and its calls are denied
-until you have read the new definition and run this.`,
-  )
-  .action(run(mcpCommands, (m) => m.trust));
+until someone has read the new definition and approved it:
+  warden mcp pins list --changed
+  warden mcp pins show github__create_issue
+  warden mcp pins approve github__create_issue
+Each approval is an audit event (kind mcp.pin) with the old and new hashes.`,
+  );
+pins
+  .command("list")
+  .description("the pinned tools; CHANGED marks those withheld")
+  .option("--server <name>", "only this server's tools")
+  .option("--changed", "only the tools whose definition changed")
+  .option("--json", "print a JSON array")
+  .action(run(mcpCommands, (m) => m.pinsList));
+pins
+  .command("show")
+  .argument("<tool>", "the tool as the agent sees it: server__tool")
+  .description("print the pinned definition and, if it changed, the new one")
+  .option("--json", "print the pin as JSON")
+  .action(run(mcpCommands, (m) => m.pinsShow));
+pins
+  .command("approve")
+  .argument("<tool>", "the tool as the agent sees it: server__tool")
+  .description("accept a changed definition as the tool's new pin")
+  .option("--json", "print the old and new definition hashes as JSON")
+  .action(run(mcpCommands, (m) => m.pinsApprove));
+mcp
+  .command("trust", { hidden: true })
+  .argument("<tool>", "server__tool")
+  .description("the former name of `warden mcp pins approve`")
+  .option("--json", "print the old and new definition hashes as JSON")
+  .action(run(mcpCommands, (m) => m.pinsApprove));
 
 const approvalCommands = () => import("./approvals-command.js");
 const approvals = program

@@ -16,6 +16,7 @@ import {
   PinStore,
   type PolicySource,
   parseDuration,
+  qualify,
   readGatewayConfig,
   requesterOf,
   splitQualified,
@@ -180,21 +181,91 @@ function parseListen(
   return { host, port, allowedHosts: [named, ...(options.allowedHost ?? [])] };
 }
 
-/** `warden mcp trust server__tool`: accept a changed tool definition as its new pin. */
-export function trust(name: string, options: { json?: boolean }): number {
+function toolAddress(name: string): { server: string; tool: string } {
   const address = splitQualified(name);
   if (address === null) {
-    throw new WardenError("CLI_USAGE", `"${name}" is not a server__tool name`);
+    throw new WardenError("CLI_USAGE", `"${name}" is not a server__tool name`, {
+      hint: "name the tool as the agent sees it, e.g. github__create_issue",
+    });
   }
+  return address;
+}
+
+function withPins<T>(use: (pins: PinStore) => T): T {
   const pins = PinStore.open();
-  let change: { from: string; to: string };
   try {
-    change = pins.trust(address.server, address.tool);
+    return use(pins);
   } finally {
     pins.close();
   }
+}
+
+/** `warden mcp pins list [--server NAME] [--changed] [--json]` */
+export function pinsList(options: { server?: string; changed?: boolean; json?: boolean }): number {
+  const all = withPins((pins) => pins.list(options.server));
+  const shown = options.changed ? all.filter((p) => p.pending !== null) : all;
+  if (options.json) {
+    const rows = shown.map((p) => ({
+      server: p.server,
+      tool: p.tool,
+      hash: p.hash,
+      pinnedAt: p.pinnedAt,
+      changed: p.pending !== null,
+      ...(p.pending === null ? {} : { pendingHash: p.pending.hash }),
+    }));
+    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    return 0;
+  }
+  if (shown.length === 0) {
+    process.stdout.write(options.changed ? "no changed tools\n" : "no pinned tools\n");
+    return 0;
+  }
+  for (const p of shown) {
+    const state = p.pending === null ? "pinned " : "CHANGED";
+    process.stdout.write(
+      `${state}  ${qualify(p.server, p.tool)}  ${p.hash.slice(0, 19)}  ${p.pinnedAt}\n`,
+    );
+  }
+  const changed = shown.filter((p) => p.pending !== null).length;
+  if (changed > 0) {
+    process.stdout.write(
+      `${changed} changed: read one with \`warden mcp pins show server__tool\`, accept it with \`warden mcp pins approve server__tool\`\n`,
+    );
+  }
+  return 0;
+}
+
+/** `warden mcp pins show server__tool [--json]`: the pinned definition and the changed one. */
+export function pinsShow(name: string, options: { json?: boolean }): number {
+  const address = toolAddress(name);
+  const pin = withPins((pins) => pins.get(address.server, address.tool));
+  if (pin === undefined) {
+    throw new WardenError("MCP_PIN_NOT_FOUND", `no pinned tool ${address.server}/${address.tool}`);
+  }
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(pin)}\n`);
+    return 0;
+  }
+  const block = (title: string, hash: string, definition: unknown) =>
+    `${title} (${hash})\n${JSON.stringify(definition, null, 2)}\n`;
+  process.stdout.write(block(`pinned ${pin.pinnedAt}`, pin.hash, pin.definition));
+  if (pin.pending === null) {
+    process.stdout.write("unchanged since pinned\n");
+  } else {
+    process.stdout.write(
+      block("\nchanged, withheld until approved", pin.pending.hash, pin.pending.definition),
+    );
+  }
+  return 0;
+}
+
+/** `warden mcp pins approve server__tool`: accept a changed tool definition as its new pin. */
+export function pinsApprove(name: string, options: { json?: boolean }): number {
+  const address = toolAddress(name);
+  // The log first: an approval that cannot be recorded is not made.
   const log = AuditLog.open();
   try {
+    const change = withPins((pins) => pins.trust(address.server, address.tool));
     log.appendSync({
       kind: "mcp.pin",
       pep: "cli.mcp",
@@ -202,10 +273,10 @@ export function trust(name: string, options: { json?: boolean }): number {
       target: address,
       context: { change: "trusted", ...change },
     });
+    if (options.json) process.stdout.write(`${JSON.stringify({ ...address, ...change })}\n`);
+    else process.stdout.write(`approved the new definition of ${address.server}/${address.tool}\n`);
   } finally {
     log.close();
   }
-  if (options.json) process.stdout.write(`${JSON.stringify({ ...address, ...change })}\n`);
-  else process.stdout.write(`trusted the new definition of ${address.server}/${address.tool}\n`);
   return 0;
 }

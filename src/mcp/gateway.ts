@@ -316,7 +316,7 @@ export class Gateway implements PoolSession {
       decision = {
         ...decision,
         effect: "deny",
-        reason: `the definition of ${address.server}/${address.tool} changed since it was pinned; it is withheld until someone who has read it runs \`warden mcp trust ${qualify(address.server, address.tool)}\``,
+        reason: `the definition of ${address.server}/${address.tool} changed since it was pinned; it is withheld until someone who has read it runs \`warden mcp pins approve ${qualify(address.server, address.tool)}\``,
       };
     }
     const latencyUs = Math.max(1, Math.round((performance.now() - started) * 1000));
@@ -457,7 +457,7 @@ export class Gateway implements PoolSession {
     if (this.reportedChanges.has(key)) return;
     this.reportedChanges.add(key);
     this.init.log(
-      `the definition of ${server}/${tool} changed since it was pinned: withheld until \`warden mcp trust ${qualify(server, tool)}\``,
+      `the definition of ${server}/${tool} changed since it was pinned: withheld until \`warden mcp pins approve ${qualify(server, tool)}\``,
     );
     try {
       await this.init.audit.append({

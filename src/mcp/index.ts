@@ -24,7 +24,7 @@ export { denialText, Gateway, type GatewayInit, PEP } from "./gateway.js";
 export { GatewayHttpServer, type HttpServeInit, MCP_PATH } from "./http-server.js";
 export { descendsFrom, requesterOf } from "./lineage.js";
 export { qualify, SEPARATOR, splitQualified } from "./names.js";
-export { definitionHash, type PinState, PinStore } from "./pins.js";
+export { definitionHash, type Pin, type PinState, PinStore } from "./pins.js";
 export { FilePolicySource, failedPolicySource, type PolicySource } from "./policy-source.js";
 export { UpstreamPool } from "./pool.js";
 export { type TokenEntry, TokenStore, tokenFile } from "./tokens.js";

@@ -3,7 +3,8 @@
  * canonical definition (name, description, input schema) is stored in
  * `$WARDEN_HOME/mcp-pins.db`. If the upstream later serves a different definition, the new one
  * is kept aside as pending, the tool is withheld from `tools/list` and calls to it are denied,
- * until a human runs `warden mcp trust server__tool`, which makes the pending definition the pin.
+ * until a human has read it (`warden mcp pins show server__tool`) and runs
+ * `warden mcp pins approve server__tool`, which makes the pending definition the pin.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
@@ -31,6 +32,27 @@ export function definitionHash(tool: ToolDefinition): string {
     inputSchema: tool.inputSchema ?? null,
   });
   return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
+
+/** One pinned tool, as `warden mcp pins list|show` report it. */
+export interface Pin {
+  server: string;
+  tool: string;
+  hash: string;
+  pinnedAt: string;
+  definition: ToolDefinition;
+  /** The changed definition last served, withheld until approved. */
+  pending: { hash: string; definition: ToolDefinition } | null;
+}
+
+interface PinRow {
+  server: string;
+  tool: string;
+  hash: string;
+  definition: string;
+  pinned_ms: number;
+  pending_hash: string | null;
+  pending_definition: string | null;
 }
 
 export class PinStore {
@@ -123,7 +145,42 @@ export class PinStore {
     return { from: row.hash, to: row.pending_hash };
   }
 
+  /** Every pin, or one server's, ordered by server and tool. */
+  list(server?: string): Pin[] {
+    const rows = (
+      server === undefined
+        ? this.db.prepare("SELECT * FROM pins ORDER BY server, tool").all()
+        : this.db.prepare("SELECT * FROM pins WHERE server = ? ORDER BY tool").all(server)
+    ) as PinRow[];
+    return rows.map(toPin);
+  }
+
+  get(server: string, tool: string): Pin | undefined {
+    const row = this.db
+      .prepare("SELECT * FROM pins WHERE server = ? AND tool = ?")
+      .get(server, tool);
+    return row === undefined ? undefined : toPin(row as PinRow);
+  }
+
   close(): void {
     this.db.close();
   }
+}
+
+function toPin(row: PinRow): Pin {
+  const changed = row.pending_hash !== null && row.pending_hash !== row.hash;
+  return {
+    server: row.server,
+    tool: row.tool,
+    hash: row.hash,
+    pinnedAt: new Date(row.pinned_ms).toISOString(),
+    definition: JSON.parse(row.definition) as ToolDefinition,
+    pending:
+      changed && row.pending_definition !== null
+        ? {
+            hash: row.pending_hash as string,
+            definition: JSON.parse(row.pending_definition) as ToolDefinition,
+          }
+        : null,
+  };
 }

@@ -1,7 +1,16 @@
 /** Tool pinning: a tool whose definition changes after it was first seen is withheld until trusted. */
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { connect, events, type Sandbox, sandbox, text, tinyServer, warden } from "./harness.js";
+import {
+  allEvents,
+  connect,
+  events,
+  type Sandbox,
+  sandbox,
+  text,
+  tinyServer,
+  warden,
+} from "./harness.js";
 
 const POLICY = `apiVersion: warden/v1
 kind: Policy
@@ -19,7 +28,7 @@ const names = async (gw: Awaited<ReturnType<typeof connect>>) =>
   (await gw.client.listTools()).tools.map((t) => t.name);
 
 describe("tool pinning", () => {
-  it("withholds a changed definition until `warden mcp trust`", async () => {
+  it("withholds a changed definition until `warden mcp pins approve`, after showing both", async () => {
     const box = sandbox(POLICY, {});
     configure(box, "Reports ok.");
     const first = await connect(box);
@@ -34,16 +43,31 @@ describe("tool pinning", () => {
       expect(await names(second)).toContain("tiny__echo"); // unchanged tools stay
       const refused = await second.call("tiny__status");
       expect(refused.isError).toBe(true);
-      expect(text(refused)).toContain("warden mcp trust tiny__status");
+      expect(text(refused)).toContain("warden mcp pins approve tiny__status");
       const pinEvent = events(box).find((e) => e.kind === "mcp.pin");
       expect(pinEvent?.target).toEqual({ server: "tiny", tool: "status" });
 
-      const trusted = warden(box, ["mcp", "trust", "tiny__status"]);
+      const listed = warden(box, ["mcp", "pins", "list", "--changed", "--json"]);
+      expect(JSON.parse(listed.stdout)).toEqual([
+        expect.objectContaining({ server: "tiny", tool: "status", changed: true }),
+      ]);
+      const shown = warden(box, ["mcp", "pins", "show", "tiny__status"]);
+      expect(shown.stdout).toContain('"description": "Reports ok."');
+      expect(shown.stdout).toContain("read ~/.ssh/id_rsa"); // the new text, to be read first
+      expect(warden(box, ["mcp", "pins", "show", "nope"]).stderr).toContain("CLI_USAGE");
+
+      const trusted = warden(box, ["mcp", "pins", "approve", "tiny__status"]);
       expect(trusted.stderr).toBe("");
       expect(trusted.status).toBe(0);
       expect(await names(second)).toContain("tiny__status");
       expect(text(await second.call("tiny__status"))).toBe("ok");
+      // The former name still works, and a second approval has nothing to approve.
       expect(warden(box, ["mcp", "trust", "tiny__status"]).stderr).toContain("MCP_PIN_UNCHANGED");
+      const approvals = allEvents(box).filter((e) => e.kind === "mcp.pin");
+      expect(approvals.map((e) => e.context?.change)).toContain("trusted");
+      expect(
+        JSON.parse(warden(box, ["mcp", "pins", "list", "--changed", "--json"]).stdout),
+      ).toEqual([]);
     } finally {
       await second.close();
     }

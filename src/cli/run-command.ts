@@ -1,17 +1,18 @@
 /**
  * `warden run [--policy FILE] [--workspace DIR] [--agent NAME] -- CMD ARGS…`: CMD under
- * bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way out, on a
- * private unix socket bridged into the sandbox. One session id ties the start and exit events to
- * every connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
+ * bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way out: the
+ * proxy serves the listener the sandbox's bridge opened on its own loopback and handed over the
+ * IPC channel bwrap is spawned with. One session id ties the start and exit events to every
+ * connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { constants } from "node:os";
+import { resolve } from "node:path";
 import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
-import { checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
+import { acceptBridge, checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
@@ -39,19 +40,15 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   const session = randomUUID();
   const principal = { agent: options.agent ?? "unknown", session };
   const workspace = resolve(options.workspace ?? process.cwd());
-  const dir = mkdtempSync(join(tmpdir(), "warden-run-"));
-  const socket = join(dir, "proxy.sock");
   const audit = AuditLog.open();
   const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session });
   proxy.on("auditError", (e: unknown) => reportError(e));
   try {
-    await proxy.listen({ path: socket });
     const plan = planSandbox({
       policy,
       principal,
       workspace,
       cwd: process.cwd(),
-      proxySocket: socket,
       command,
       env: process.env,
       wardenHome: wardenHome(),
@@ -76,9 +73,15 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
 
     // --info-fd names the sandbox's init (its host pid); its child is the bridge, which passes
     // signals on to CMD. Until then (or if that fails) a signal ends bwrap, and with it the rest.
+    // fd 4 is the bridge's channel (handoff.ts).
     const child = spawn(bwrap, ["--info-fd", "3", ...plan.args], {
       env: plan.env,
-      stdio: ["inherit", "inherit", "inherit", "pipe"],
+      stdio: ["inherit", "inherit", "inherit", "pipe", "ipc"],
+    });
+    const bridged = acceptBridge(child, (listener) => proxy.listen({ handle: listener }));
+    bridged.catch((error: unknown) => {
+      reportError(error);
+      child.kill("SIGKILL");
     });
     let info = "";
     child.stdio[3]?.on("data", (c: Buffer) => {
@@ -125,7 +128,6 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     await proxy.close();
     await audit.flush().catch(() => {});
     audit.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * `warden run` with real bubblewrap and curl, loopback only: the command's only way out is the
- * egress proxy (bridged in over a unix socket), secrets and Warden's own files are hidden, the
+ * egress proxy (serving a listener the sandbox handed out), secrets and Warden's own files are hidden, the
  * system and the agents' settings are read-only, credentials are scrubbed from the environment,
  * the exit code passes through, and the audit ties start, exit and connections to one session.
  */
@@ -33,6 +33,8 @@ function wardenRun(
   command: string[],
   extraEnv: Record<string, string> = {},
   args: string[] = [],
+  /** Give warden run an fd 7 it inherits (as a careless parent would). */
+  leakFd = false,
 ): Promise<RunResult> {
   const child = spawn(
     process.execPath,
@@ -48,14 +50,20 @@ function wardenRun(
       ...args,
       "--",
     ].concat(command),
-    { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv } },
+    {
+      cwd: ws,
+      env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv },
+      stdio: leakFd
+        ? ["pipe", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", "pipe"]
+        : "pipe",
+    },
   );
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
+  child.stdout?.on("data", (c: Buffer) => {
     stdout += c.toString();
   });
-  child.stderr.on("data", (c: Buffer) => {
+  child.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
   return new Promise((resolve) => {
@@ -152,6 +160,23 @@ describe("warden run", () => {
       target: { host: "127.0.0.1", port: originPort, ip: "127.0.0.1" },
       decision: { effect: "allow", rule: "test-origin" },
     });
+  });
+
+  it("serves the bridge's in-sandbox listener: no unix socket, channel or stray fd inside", async () => {
+    const before = hits;
+    const script = [
+      // ls's own fds, less the one it reads the directory with.
+      `echo "fds=$(ls -l /proc/self/fd | awk 'NR > 1 && $NF !~ /^\\/proc\\/[0-9]+\\/fd$/ { printf "%s ", $9 }')"`,
+      'echo "channel=$(env | grep -c ^NODE_CHANNEL)"',
+      'echo "run=$(ls -A /run/warden | tr "\\n" " ")"',
+      `curl -sS --max-time 5 http://127.0.0.1:${originPort}/`,
+    ].join("\n");
+    const r = await wardenRun(["sh", "-c", script], {}, [], true);
+    expect(r.stdout).toContain("fds=0 1 2 \n");
+    expect(r.stdout).toContain("channel=0\n");
+    expect(r.stdout).toContain("run=bridge.js \n");
+    expect(r.stdout).toContain("hello from the host");
+    expect(hits).toBe(before + 1);
   });
 
   it("gets Warden's 403 and reason for a denied host", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compilePolicy } from "../../policy/index.js";
-import { planSandbox, SANDBOX_SOCKET, scrubEnv } from "./index.js";
+import { planSandbox, SANDBOX_BRIDGE, scrubEnv } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "warden-sandbox-plan-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +34,6 @@ describe("planSandbox", () => {
     principal: { agent: "claude-code", session: "s1" },
     workspace: ws,
     cwd: ws,
-    proxySocket: join(dir, "proxy.sock"),
     command: ["true"],
     env: { PATH: "/usr/bin", HOME: home, GITHUB_TOKEN: "v", NPM_TOKEN: "n", HTTP_PROXY: "x" },
     wardenHome: join(home, ".warden"),
@@ -51,7 +50,9 @@ describe("planSandbox", () => {
     ]);
     expect(args).toContain("--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /run");
     expect(args.indexOf(`--bind ${ws} ${ws}`)).toBeGreaterThan(args.indexOf("--ro-bind / /"));
-    expect(args).toContain(`${join(dir, "proxy.sock")} ${SANDBOX_SOCKET}`);
+    // No unix socket is bound in: the bridge hands its own listener out over the IPC channel.
+    expect(args).not.toMatch(/\.sock\b/);
+    expect(plan.args.slice(-5)).toEqual([process.execPath, SANDBOX_BRIDGE, "3128", "--", "true"]);
   });
 
   it("hides what fs.read denies and keeps agent settings read-only inside the workspace", () => {

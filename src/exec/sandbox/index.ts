@@ -2,9 +2,10 @@
  * The `warden run` sandbox (DESIGN.md, exec/ sandbox): a bubblewrap command line built from the
  * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden;
  * the agents' settings and hook files stay read-only inside the workspace; own PID, IPC, UTS and
- * network namespaces (the only way out is the egress proxy, bridged in over a unix socket); the
- * environment is scrubbed of credential-looking variables. This module builds the plan and checks
- * that bubblewrap works; the CLI (`src/cli/run-command.ts`) runs it beside the proxy.
+ * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
+ * listener to the host, handoff.ts); the environment is scrubbed of credential-looking variables.
+ * This module builds the plan and checks that bubblewrap works; the CLI (`src/cli/run-command.ts`)
+ * runs it beside the proxy.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
@@ -14,11 +15,12 @@ import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
 
-/** Where the proxy's unix socket and the bridge script appear inside the sandbox. */
+export { acceptBridge } from "./handoff.js";
+
+/** Where the bridge script appears inside the sandbox. */
 export const SANDBOX_RUN_DIR = "/run/warden";
-export const SANDBOX_SOCKET = `${SANDBOX_RUN_DIR}/proxy.sock`;
 export const SANDBOX_BRIDGE = `${SANDBOX_RUN_DIR}/bridge.js`;
-/** The bridge's port on the sandbox's own loopback. */
+/** The proxy's port on the sandbox's own loopback (the listener the bridge hands over). */
 export const BRIDGE_PORT = 3128;
 
 /** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
@@ -69,8 +71,6 @@ export interface SandboxOptions {
   /** Writable; default the current directory. */
   workspace: string;
   cwd: string;
-  /** The proxy's unix socket on the host. */
-  proxySocket: string;
   command: string[];
   env: NodeJS.ProcessEnv;
   /** Default $WARDEN_HOME or ~/.warden. */
@@ -190,7 +190,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
 
   // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
   args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
-  args.push("--bind", o.proxySocket, SANDBOX_SOCKET, "--chdir", resolve(o.cwd));
+  args.push("--chdir", resolve(o.cwd));
 
   const { env, removed } = scrubEnv(o.env, o.policy, o.principal, o.keepEnv ?? []);
   const proxyUrl = `http://${encodeURIComponent(o.principal.agent)}:${encodeURIComponent(o.principal.session)}@127.0.0.1:${BRIDGE_PORT}`;
@@ -200,7 +200,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   }
   env.WARDEN_SANDBOX = "1";
   env.WARDEN_SESSION = o.principal.session;
-  args.push("--", node, SANDBOX_BRIDGE, SANDBOX_SOCKET, String(BRIDGE_PORT), "--", ...o.command);
+  args.push("--", node, SANDBOX_BRIDGE, String(BRIDGE_PORT), "--", ...o.command);
   return { args, env, envRemoved: removed, hidden, readOnly, created, proxyUrl };
 }
 

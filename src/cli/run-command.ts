@@ -10,9 +10,16 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { resolve } from "node:path";
+import { Writable } from "node:stream";
 import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
-import { acceptBridge, checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
+import {
+  acceptBridge,
+  checkSandbox,
+  cleanupPlan,
+  planSandbox,
+  SECCOMP_FD,
+} from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
@@ -73,11 +80,13 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
 
     // --info-fd names the sandbox's init (its host pid); its child is the bridge, which passes
     // signals on to CMD. Until then (or if that fails) a signal ends bwrap, and with it the rest.
-    // fd 4 is the bridge's channel (handoff.ts).
+    // fd 4 is the bridge's channel (handoff.ts), fd 5 (SECCOMP_FD) bwrap's seccomp program.
     const child = spawn(bwrap, ["--info-fd", "3", ...plan.args], {
       env: plan.env,
-      stdio: ["inherit", "inherit", "inherit", "pipe", "ipc"],
+      stdio: ["inherit", "inherit", "inherit", "pipe", "ipc", "pipe"],
     });
+    const seccompPipe = (child.stdio as readonly unknown[])[SECCOMP_FD];
+    if (seccompPipe instanceof Writable) seccompPipe.end(plan.seccomp);
     const bridged = acceptBridge(child, (listener) => proxy.listen({ handle: listener }));
     bridged.catch((error: unknown) => {
       reportError(error);

@@ -1,14 +1,14 @@
 /**
  * `warden run` with real bubblewrap and curl, loopback only: the command's only way out is the
- * egress proxy (serving a listener the sandbox handed out), secrets and Warden's own files are hidden, the
- * system and the agents' settings are read-only, credentials are scrubbed from the environment,
- * the exit code passes through, and the audit ties start, exit and connections to one session.
+ * egress proxy (serving a listener the sandbox handed out), seccomp refuses new unix sockets and
+ * io_uring, secrets and Warden's own files are hidden, the system and the agents' settings are
+ * read-only, credentials are scrubbed from the environment, the exit code passes through, and the audit ties start, exit and connections to one session.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -177,6 +177,54 @@ describe("warden run", () => {
     expect(r.stdout).toContain("run=bridge.js \n");
     expect(r.stdout).toContain("hello from the host");
     expect(hits).toBe(before + 1);
+  });
+
+  it("refuses new AF_UNIX sockets and io_uring (seccomp); ordinary tools still work", async () => {
+    const hostSocket = join(ws, "host-daemon.sock");
+    let reached = 0;
+    const daemon = net.createServer((s) => {
+      reached++;
+      s.end("daemon says hi\n");
+    });
+    daemon.listen(hostSocket);
+    await once(daemon, "listening");
+    writeFileSync(
+      join(ws, "seccomp-probe.py"),
+      `import ctypes, os, socket
+try:
+    socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    print("py-unix=created")
+except OSError as e:
+    print("py-unix=" + os.strerror(e.errno))
+libc = ctypes.CDLL(None, use_errno=True)
+params = ctypes.create_string_buffer(120)
+r = libc.syscall(425, 1, params)  # io_uring_setup(1, &params) on x86_64
+print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
+`,
+    );
+    const nodeProbe = `require("net").connect({ path: ${JSON.stringify(hostSocket)} }).on("connect", () => console.log("node-unix=connected")).on("error", (e) => console.log("node-unix=" + e.code))`;
+    const script = [
+      `node -e '${nodeProbe}'`,
+      "python3 seccomp-probe.py",
+      'echo "sh=$((6 * 7))"',
+      'git init -q probe-repo && git -C probe-repo status --short && echo "git=$?"',
+      `node -e 'console.log("node=" + process.version)'`,
+      `curl -sS --max-time 5 http://127.0.0.1:${originPort}/`,
+    ].join("\n");
+    try {
+      const r = await wardenRun(["sh", "-c", script]);
+      expect(r.stdout).toContain("node-unix=EPERM");
+      expect(r.stdout).toContain("py-unix=Operation not permitted");
+      expect(r.stdout).toContain("io_uring=Operation not permitted");
+      expect(r.stdout).toContain("sh=42");
+      expect(r.stdout).toContain("git=0");
+      expect(r.stdout).toContain(`node=${process.version}`);
+      expect(r.stdout).toContain("hello from the host");
+      expect(r.status).toBe(0);
+      expect(reached).toBe(0);
+    } finally {
+      daemon.close();
+    }
   });
 
   it("gets Warden's 403 and reason for a denied host", async () => {

@@ -50,6 +50,8 @@ describe("planSandbox", () => {
     ]);
     expect(args).toContain("--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /run");
     expect(args.indexOf(`--bind ${ws} ${ws}`)).toBeGreaterThan(args.indexOf("--ro-bind / /"));
+    expect(args).toContain("--cap-drop ALL --seccomp 5");
+    expect(plan.seccomp.length % 8).toBe(0);
     // No unix socket is bound in: the bridge hands its own listener out over the IPC channel.
     expect(args).not.toMatch(/\.sock\b/);
     expect(plan.args.slice(-5)).toEqual([process.execPath, SANDBOX_BRIDGE, "3128", "--", "true"]);

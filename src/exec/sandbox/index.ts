@@ -3,7 +3,8 @@
  * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden;
  * the agents' settings and hook files stay read-only inside the workspace; own PID, IPC, UTS and
  * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
- * listener to the host, handoff.ts); the environment is scrubbed of credential-looking variables.
+ * listener to the host, handoff.ts); a seccomp filter against new AF_UNIX sockets and io_uring
+ * (seccomp.ts); the environment is scrubbed of credential-looking variables.
  * This module builds the plan and checks that bubblewrap works; the CLI (`src/cli/run-command.ts`)
  * runs it beside the proxy.
  */
@@ -15,6 +16,8 @@ import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
 
+import { seccompFilter } from "./seccomp.js";
+
 export { acceptBridge } from "./handoff.js";
 
 /** Where the bridge script appears inside the sandbox. */
@@ -22,6 +25,9 @@ export const SANDBOX_RUN_DIR = "/run/warden";
 export const SANDBOX_BRIDGE = `${SANDBOX_RUN_DIR}/bridge.js`;
 /** The proxy's port on the sandbox's own loopback (the listener the bridge hands over). */
 export const BRIDGE_PORT = 3128;
+
+/** The fd bwrap reads the seccomp filter from: the caller spawns it with `plan.seccomp` there. */
+export const SECCOMP_FD = 5;
 
 /** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.url));
@@ -95,6 +101,8 @@ export interface SandboxPlan {
   /** Mount points bwrap creates in the workspace; remove with cleanupPlan when empty. */
   created: string[];
   proxyUrl: string;
+  /** The seccomp program (seccomp.ts) to write to SECCOMP_FD. */
+  seccomp: Buffer;
 }
 
 export function planSandbox(o: SandboxOptions): SandboxPlan {
@@ -110,6 +118,8 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     "--new-session",
     "--cap-drop",
     "ALL",
+    "--seccomp",
+    String(SECCOMP_FD),
     "--ro-bind",
     "/",
     "/",
@@ -201,7 +211,16 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   env.WARDEN_SANDBOX = "1";
   env.WARDEN_SESSION = o.principal.session;
   args.push("--", node, SANDBOX_BRIDGE, String(BRIDGE_PORT), "--", ...o.command);
-  return { args, env, envRemoved: removed, hidden, readOnly, created, proxyUrl };
+  return {
+    args,
+    env,
+    envRemoved: removed,
+    hidden,
+    readOnly,
+    created,
+    proxyUrl,
+    seccomp: seccompFilter(),
+  };
 }
 
 /** Removes the empty mount points bwrap left in the workspace for protected paths. */

@@ -60,6 +60,11 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       env: process.env,
       wardenHome: wardenHome(),
     });
+    if (plan.workspaceScan.truncated) {
+      process.stderr.write(
+        `warden: the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only\n`,
+      );
+    }
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
     const started = Date.now();
     await audit.append({
@@ -74,6 +79,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         policyFile: policyPath,
         envRemoved: plan.envRemoved,
         hidden: plan.hidden,
+        workspaceScan: plan.workspaceScan,
         readOnly: plan.readOnly,
       },
     });

@@ -102,7 +102,7 @@ defaults: { exec: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp
 rules:
   - id: secrets-stay-home
     kind: fs.read
-    deny: ["~/.ssh/**"]
+    deny: ["~/.ssh/**", "**/.env", "**/*.pem"]
   - id: test-origin
     kind: net.connect
     allow: ["127.0.0.1"]
@@ -272,6 +272,35 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
     expect(start.context.hidden).toEqual(
       expect.arrayContaining([join(env.HOME ?? "", ".ssh"), env.WARDEN_HOME]),
     );
+  });
+
+  it("hides denied files below the workspace's top level", async () => {
+    mkdirSync(join(ws, "packages", "api", "config"), { recursive: true });
+    writeFileSync(join(ws, "packages", "api", ".env"), "DB_PASSWORD=NESTED-SECRET\n");
+    writeFileSync(join(ws, "packages", "api", "config", "tls.pem"), "PEM-SECRET\n");
+    writeFileSync(join(ws, "packages", "api", "config", "app.json"), '{"port":8080}\n');
+    const r = await wardenRun([
+      "sh",
+      "-c",
+      'cat packages/api/.env packages/api/config/tls.pem; cat packages/api/config/app.json; echo "echo=ok" >> packages/api/.env; echo "write=$?"',
+    ]);
+    expect(r.stdout).not.toContain("NESTED-SECRET");
+    expect(r.stdout).not.toContain("PEM-SECRET");
+    expect(r.stdout).toContain('{"port":8080}');
+    expect(r.stdout).toMatch(/write=[1-9]/);
+    expect(readFileSync(join(ws, "packages", "api", ".env"), "utf8")).toBe(
+      "DB_PASSWORD=NESTED-SECRET\n",
+    );
+    const start = events("exec.sandbox").find(
+      (e) => e.context.phase === "start" && e.target.command.includes("tls.pem"),
+    );
+    expect(start.context.hidden).toEqual(
+      expect.arrayContaining([
+        join(ws, "packages", "api", ".env"),
+        join(ws, "packages", "api", "config", "tls.pem"),
+      ]),
+    );
+    expect(start.context.workspaceScan.truncated).toBe(false);
   });
 
   it("writes the workspace only, and not the agents' settings inside it", async () => {

@@ -1,6 +1,7 @@
 /**
  * The `warden run` sandbox (DESIGN.md, exec/ sandbox): a bubblewrap command line built from the
- * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden;
+ * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden
+ * (HOME's well-known stores and top level, the workspace walked below its top, secret-walk.ts);
  * the agents' settings and hook files stay read-only inside the workspace; own PID, IPC, UTS and
  * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
  * listener to the host, handoff.ts); a seccomp filter against new AF_UNIX sockets and io_uring
@@ -9,7 +10,15 @@
  * runs it beside the proxy.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  readdirSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +26,7 @@ import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
 
 import { seccompFilter } from "./seccomp.js";
+import { findDenied, type WalkLimits } from "./secret-walk.js";
 
 export { acceptBridge } from "./handoff.js";
 
@@ -83,6 +93,8 @@ export interface SandboxOptions {
   wardenHome?: string;
   /** Default $HOME or the user's home. */
   home?: string;
+  /** Bounds of the walk for denied files below the workspace's top level. */
+  walkLimits?: WalkLimits;
   /** Credential-looking variables kept anyway (beside those `cred.use` allows as `NAME:env`). */
   keepEnv?: string[];
   /** Node binary that runs the bridge; default this process's. */
@@ -97,6 +109,8 @@ export interface SandboxPlan {
   /** Names of variables removed (never their values). */
   envRemoved: string[];
   hidden: string[];
+  /** How much of the workspace was probed; `truncated`: a bound stopped the walk. */
+  workspaceScan: { entries: number; truncated: boolean };
   readOnly: string[];
   /** Mount points bwrap creates in the workspace; remove with cleanupPlan when empty. */
   created: string[];
@@ -150,24 +164,29 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     if (st.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
     else args.push("--ro-bind", "/dev/null", path);
   };
-  const denied = (path: string) => {
+  const denied = (path: string, dir = isDir(path), realPath = false) => {
     // A directory is probed with a child too: `~/.ssh/**` may not match `~/.ssh` itself.
-    const probes = isDir(path) ? [path, join(path, ".warden-probe")] : [path];
+    const probes = dir ? [path, join(path, ".warden-probe")] : [path];
     for (const p of probes) {
-      const d = o.policy.decide({
-        kind: "fs.read",
-        principal: o.principal,
-        target: { path: p },
-        context: { workspace, home },
-      });
+      const d = o.policy.decide(
+        {
+          kind: "fs.read",
+          principal: o.principal,
+          target: { path: p },
+          context: { workspace, home },
+        },
+        { realPath },
+      );
       if (d.effect !== "allow") return true;
     }
     return false;
   };
   const candidates = new Set(HOME_CANDIDATES.map((c) => join(home, c)));
   for (const name of listDir(home)) candidates.add(join(home, name));
-  for (const name of listDir(workspace)) candidates.add(join(workspace, name));
   for (const path of candidates) if (existsSync(path) && denied(path)) hide(path);
+  // The workspace is walked below its top level too (secret-walk.ts, bounded).
+  const walk = findDenied(realpathSync(workspace), denied, o.walkLimits);
+  for (const path of walk.denied) hide(path);
   hide(wardenHome);
 
   const readOnly: string[] = [];
@@ -216,6 +235,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     env,
     envRemoved: removed,
     hidden,
+    workspaceScan: { entries: walk.entries, truncated: walk.truncated },
     readOnly,
     created,
     proxyUrl,

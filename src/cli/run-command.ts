@@ -9,16 +9,17 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import {
   acceptBridge,
   checkSandbox,
-  cleanupPlan,
   planSandbox,
+  recordPlaceholders,
   SECCOMP_FD,
+  sweepPlaceholders,
 } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
@@ -51,6 +52,10 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session });
   proxy.on("auditError", (e: unknown) => reportError(e));
   try {
+    // Placeholders a killed run left behind would otherwise pass for the user's own files.
+    const runDir = join(wardenHome(), "run");
+    for (const file of sweepPlaceholders(runDir).unreadable)
+      process.stderr.write(`warden: ignoring an unreadable sandbox record: ${file}\n`);
     const plan = planSandbox({
       policy,
       principal,
@@ -65,6 +70,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         `warden: the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only\n`,
       );
     }
+    const releasePlaceholders = recordPlaceholders(runDir, plan.created);
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
     const started = Date.now();
     await audit.append({
@@ -117,7 +123,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       child.on("exit", (c, s) => done([c, s]));
     });
     for (const s of SIGNALS) process.off(s, forward);
-    cleanupPlan(plan);
+    releasePlaceholders();
 
     const exit =
       code !== null

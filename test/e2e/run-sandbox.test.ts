@@ -325,6 +325,66 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
     expect(existsSync(join(ws, ".cursor"))).toBe(false);
   });
 
+  it("keeps shell rc files read-only, in the workspace and in a HOME the workspace holds", async () => {
+    writeFileSync(join(ws, ".bashrc"), "# the project's rc\n");
+    const inWs = await wardenRun([
+      "sh",
+      "-c",
+      'echo evil >> .bashrc; echo "bashrc=$?"; echo evil > .envrc; echo "envrc=$?"; echo evil > .zshenv; echo "zshenv=$?"',
+    ]);
+    for (const name of ["bashrc", "envrc", "zshenv"])
+      expect(inWs.stdout).toMatch(new RegExp(`${name}=[1-9]`));
+    expect(readFileSync(join(ws, ".bashrc"), "utf8")).toBe("# the project's rc\n");
+    expect(existsSync(join(ws, ".envrc"))).toBe(false);
+
+    const home = env.HOME ?? "";
+    writeFileSync(join(home, ".bashrc"), "# the user's rc\n");
+    const inHome = await wardenRun(
+      [
+        "sh",
+        "-c",
+        'echo evil >> "$HOME/.bashrc"; echo "homerc=$?"; echo ok > "$HOME/scratch.txt"; echo "scratch=$?"',
+      ],
+      {},
+      ["--workspace", home],
+    );
+    expect(inHome.stdout).toMatch(/homerc=[1-9]/);
+    expect(inHome.stdout).toContain("scratch=0");
+    expect(readFileSync(join(home, ".bashrc"), "utf8")).toBe("# the user's rc\n");
+    rmSync(join(home, "scratch.txt"));
+  });
+
+  it("sweeps the placeholders of a run killed with SIGKILL at the next run", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "--policy", policyFile, "--workspace", ws, "--"].concat([
+        "sh",
+        "-c",
+        "echo ready; exec sleep 30",
+      ]),
+      { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
+    );
+    await new Promise<void>((resolve) => {
+      child.stdout.on("data", (c: Buffer) => {
+        if (c.toString().includes("ready")) resolve();
+      });
+    });
+    const record = join(env.WARDEN_HOME ?? "", "run", `sandbox-${child.pid}.json`);
+    expect(existsSync(record)).toBe(true);
+    expect(existsSync(join(ws, ".cursor"))).toBe(true);
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    // Left behind: warden had no chance to clean up.
+    expect(existsSync(join(ws, ".cursor"))).toBe(true);
+    expect(existsSync(join(ws, ".mcp.json"))).toBe(true);
+
+    expect((await wardenRun(["true"])).status).toBe(0);
+    expect(existsSync(join(ws, ".cursor"))).toBe(false);
+    expect(existsSync(join(ws, ".mcp.json"))).toBe(false);
+    expect(existsSync(join(ws, ".envrc"))).toBe(false);
+    expect(existsSync(record)).toBe(false);
+  });
+
   it("passes the exit code and a signal through", async () => {
     expect((await wardenRun(["sh", "-c", "exit 7"])).status).toBe(7);
     expect((await wardenRun(["sh", "-c", "kill -TERM $$"])).status).toBe(128 + 15);

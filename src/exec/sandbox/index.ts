@@ -10,15 +10,7 @@
  * runs it beside the proxy.
  */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  lstatSync,
-  readdirSync,
-  realpathSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +21,7 @@ import { seccompFilter } from "./seccomp.js";
 import { findDenied, type WalkLimits } from "./secret-walk.js";
 
 export { acceptBridge } from "./handoff.js";
+export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
 
 /** Where the bridge script appears inside the sandbox. */
 export const SANDBOX_RUN_DIR = "/run/warden";
@@ -48,7 +41,20 @@ export const INSTALL_HINT =
 
 /** Agent settings and hook files that stay read-only even inside the workspace. */
 export const PROTECTED_DIRS = [".claude", ".cursor", ".codex", ".gemini", ".warden", ".git/hooks"];
-export const PROTECTED_FILES = [".mcp.json", ".git/config"];
+/** Files a shell or direnv runs later, outside the sandbox: written, they would loosen the leash. */
+export const SHELL_RC_FILES = [
+  ".bashrc",
+  ".bash_profile",
+  ".bash_login",
+  ".bash_logout",
+  ".profile",
+  ".zshrc",
+  ".zshenv",
+  ".zprofile",
+  ".zlogin",
+  ".envrc",
+];
+export const PROTECTED_FILES = [".mcp.json", ".git/config", ...SHELL_RC_FILES];
 
 /** Well-known secret stores under HOME, probed against the policy's fs.read rules. */
 const HOME_CANDIDATES = [
@@ -112,7 +118,7 @@ export interface SandboxPlan {
   /** How much of the workspace was probed; `truncated`: a bound stopped the walk. */
   workspaceScan: { entries: number; truncated: boolean };
   readOnly: string[];
-  /** Mount points bwrap creates in the workspace; remove with cleanupPlan when empty. */
+  /** Mount points bwrap creates in the workspace (placeholders.ts records and removes them). */
   created: string[];
   proxyUrl: string;
   /** The seccomp program (seccomp.ts) to write to SECCOMP_FD. */
@@ -204,6 +210,15 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     } else continue;
     readOnly.push(path);
   }
+  // HOME is read-only already, unless the workspace holds it: its rc files stay read-only then.
+  for (const rel of SHELL_RC_FILES) {
+    const path = join(home, rel);
+    if (home === workspace || !isInside(path, workspace)) continue; // covered below, or read-only
+    if (!hidden.includes(path) && existsSync(path)) {
+      args.push("--ro-bind", path, path);
+      readOnly.push(path);
+    }
+  }
   for (const rel of PROTECTED_FILES) {
     const path = join(workspace, rel);
     if (rel.startsWith(".git/") && !isDir(join(workspace, ".git"))) continue;
@@ -241,19 +256,6 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     proxyUrl,
     seccomp: seccompFilter(),
   };
-}
-
-/** Removes the empty mount points bwrap left in the workspace for protected paths. */
-export function cleanupPlan(plan: SandboxPlan): void {
-  for (const path of plan.created) {
-    try {
-      const st = lstatSync(path);
-      if (st.isDirectory()) rmdirSync(path);
-      else if (st.isFile() && st.size === 0) rmSync(path);
-    } catch {
-      // Not empty, or already gone: leave it.
-    }
-  }
 }
 
 export function scrubEnv(
@@ -309,6 +311,10 @@ function listDir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+function isInside(path: string, dir: string): boolean {
+  return path.startsWith(`${dir}/`);
 }
 
 function isDir(path: string): boolean {

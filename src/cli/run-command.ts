@@ -99,6 +99,9 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     });
     const seccompPipe = (child.stdio as readonly unknown[])[SECCOMP_FD];
     if (seccompPipe instanceof Writable) seccompPipe.end(plan.seccomp);
+    // bwrap failing early closes these under us: its exit status tells, not a crash here.
+    for (const pipe of [child.stdio[3], seccompPipe])
+      (pipe as Writable | null)?.on("error", () => {});
     const bridged = acceptBridge(child, (listener) => proxy.listen({ handle: listener }));
     bridged.catch((error: unknown) => {
       reportError(error);

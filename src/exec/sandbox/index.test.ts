@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -29,6 +29,10 @@ describe("planSandbox", () => {
   writeFileSync(join(home, ".profile"), "\n");
   mkdirSync(join(ws, ".claude"), { recursive: true });
   writeFileSync(join(ws, ".env"), "A=1\n");
+  writeFileSync(join(home, ".ssh", "id_rsa"), "k\n");
+  mkdirSync(join(ws, "sub"), { recursive: true });
+  symlinkSync(join(home, ".ssh", "id_rsa"), join(ws, "sub", "key-link"));
+  symlinkSync(join(ws, ".env"), join(ws, "sub", "env-link"));
   const plan = planSandbox({
     policy,
     principal: { agent: "claude-code", session: "s1" },
@@ -69,6 +73,12 @@ describe("planSandbox", () => {
       args.indexOf(`--bind ${ws} ${ws}`),
     );
     expect(plan.readOnly).toContain(join(ws, ".mcp.json"));
+  });
+
+  it("hides a link's target, never the link (bwrap could not mount through a hidden directory)", () => {
+    expect(plan.hidden).not.toContain(join(ws, "sub", "key-link"));
+    expect(plan.hidden).not.toContain(join(ws, "sub", "env-link"));
+    expect(args).not.toContain("link");
   });
 
   it("scrubs credentials unless cred.use allows them and points every proxy variable at the bridge", () => {

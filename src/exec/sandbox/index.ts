@@ -158,14 +158,19 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   ];
 
   const hidden: string[] = [];
+  // What is hidden is a link's target, not the link: bwrap would mount through it anyway, and
+  // fail where the target already sits under a hidden directory (a link into ~/.ssh).
   const hide = (path: string) => {
-    if (hidden.includes(path) || path === workspace) return;
+    let real: string;
     let st: ReturnType<typeof statSync>;
     try {
-      st = statSync(path);
+      real = realpathSync(path);
+      st = statSync(real);
     } catch {
-      return;
+      return; // gone, or a dangling link: nothing to read
     }
+    if (real === workspace || hidden.some((h) => real === h || real.startsWith(`${h}/`))) return;
+    path = real;
     hidden.push(path);
     if (st.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
     else args.push("--ro-bind", "/dev/null", path);

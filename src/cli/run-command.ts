@@ -5,20 +5,17 @@
  * IPC channel bwrap is spawned with. One session id ties the start and exit events to every
  * connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join, resolve } from "node:path";
-import { Writable } from "node:stream";
 import { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import {
-  acceptBridge,
   checkSandbox,
+  launchSandbox,
   planSandbox,
   recordPlaceholders,
-  SECCOMP_FD,
   sweepPlaceholders,
 } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
@@ -90,25 +87,16 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       },
     });
 
-    // --info-fd names the sandbox's init (its host pid); its child is the bridge, which passes
+    // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which passes
     // signals on to CMD. Until then (or if that fails) a signal ends bwrap, and with it the rest.
-    // fd 4 is the bridge's channel (handoff.ts), fd 5 (SECCOMP_FD) bwrap's seccomp program.
-    const child = spawn(bwrap, ["--info-fd", "3", ...plan.args], {
-      env: plan.env,
-      stdio: ["inherit", "inherit", "inherit", "pipe", "ipc", "pipe"],
-    });
-    const seccompPipe = (child.stdio as readonly unknown[])[SECCOMP_FD];
-    if (seccompPipe instanceof Writable) seccompPipe.end(plan.seccomp);
-    // bwrap failing early closes these under us: its exit status tells, not a crash here.
-    for (const pipe of [child.stdio[3], seccompPipe])
-      (pipe as Writable | null)?.on("error", () => {});
-    const bridged = acceptBridge(child, (listener) => proxy.listen({ handle: listener }));
-    bridged.catch((error: unknown) => {
-      reportError(error);
-      child.kill("SIGKILL");
-    });
+    const { child, info: infoPipe } = launchSandbox(
+      bwrap,
+      plan,
+      (listener) => proxy.listen({ handle: listener }),
+      reportError,
+    );
     let info = "";
-    child.stdio[3]?.on("data", (c: Buffer) => {
+    infoPipe.on("data", (c: Buffer) => {
       info += c.toString();
     });
     const forward = (signal: NodeJS.Signals) => {

@@ -17,20 +17,19 @@ import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
 
-import { seccompFilter } from "./seccomp.js";
+import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
 import { findDenied, type WalkLimits } from "./secret-walk.js";
 
 export { acceptBridge } from "./handoff.js";
+export { launchSandbox } from "./launch.js";
 export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
+export { SECCOMP_FD } from "./seccomp.js";
 
 /** Where the bridge script appears inside the sandbox. */
 export const SANDBOX_RUN_DIR = "/run/warden";
 export const SANDBOX_BRIDGE = `${SANDBOX_RUN_DIR}/bridge.js`;
 /** The proxy's port on the sandbox's own loopback (the listener the bridge hands over). */
 export const BRIDGE_PORT = 3128;
-
-/** The fd bwrap reads the seccomp filter from: the caller spawns it with `plan.seccomp` there. */
-export const SECCOMP_FD = 5;
 
 /** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.url));

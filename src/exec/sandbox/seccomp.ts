@@ -11,6 +11,9 @@
  * and x32 syscall numbers would read the table differently, so they kill the process.
  */
 
+/** The fd bwrap reads the program from (`--seccomp 5`; launch.ts writes it there). */
+export const SECCOMP_FD = 5;
+
 /** `struct seccomp_data` offsets (include/uapi/linux/seccomp.h); args are little-endian here. */
 const DATA = { nr: 0, arch: 4, arg0Low: 16 } as const;
 

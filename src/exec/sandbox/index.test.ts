@@ -90,6 +90,24 @@ describe("planSandbox", () => {
   });
 });
 
+describe("planSandbox on a bad workspace", () => {
+  it("refuses a workspace that is not a directory", () => {
+    for (const workspace of [join(dir, "missing"), join(dir, "home", ".netrc")]) {
+      expect(() =>
+        planSandbox({
+          policy,
+          principal: { agent: "a", session: "s" },
+          workspace,
+          cwd: dir,
+          command: ["true"],
+          env: { PATH: "/usr/bin" },
+          home: join(dir, "home"),
+        }),
+      ).toThrow(expect.objectContaining({ code: "SANDBOX_WORKSPACE" }));
+    }
+  });
+});
+
 describe("scrubEnv", () => {
   it("removes credential-looking names, case-insensitively, and keeps the rest", () => {
     const { env, removed } = scrubEnv(

@@ -16,7 +16,6 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
-
 import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
 import { findDenied, type WalkLimits } from "./secret-walk.js";
 
@@ -195,6 +194,11 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   for (const name of listDir(home)) candidates.add(join(home, name));
   for (const path of candidates) if (existsSync(path) && denied(path)) hide(path);
   // The workspace is walked below its top level too (secret-walk.ts, bounded).
+  if (!isDir(workspace)) {
+    throw new WardenError("SANDBOX_WORKSPACE", `the workspace ${workspace} is not a directory`, {
+      hint: "warden run --workspace DIR names an existing directory (default: the current one)",
+    });
+  }
   const walk = findDenied(realpathSync(workspace), denied, o.walkLimits);
   for (const path of walk.denied) hide(path);
   hide(wardenHome);

@@ -18,21 +18,16 @@ import { constants } from "node:os";
 
 const O_CLOEXEC = 0o2000000;
 
-const [portText, dashes, command, ...args] = process.argv.slice(2);
-if (portText === undefined || dashes !== "--" || !command) {
-  process.stderr.write("usage: bridge.js PORT -- CMD [ARGS...]\n");
-  process.exit(125);
-}
-const send = process.send?.bind(process);
-if (send === undefined) {
-  process.stderr.write("warden: sandbox bridge: no channel to warden run (NODE_CHANNEL_FD)\n");
-  process.exit(125);
-}
-
 const fail = (why: string): never => {
   process.stderr.write(`warden: sandbox bridge: ${why}\n`);
   process.exit(125);
 };
+
+const [portText, dashes, command, ...args] = process.argv.slice(2);
+if (portText === undefined || dashes !== "--" || !command)
+  fail("usage: bridge.js PORT -- CMD [ARGS...]");
+const send = process.send?.bind(process) ?? fail("no channel to warden run (NODE_CHANNEL_FD)");
+let started = false;
 
 const server = net.createServer();
 server.on("error", (error) => fail(error.message));
@@ -54,7 +49,6 @@ process.once("disconnect", () => {
   if (!started) fail("warden run closed the channel");
 });
 
-let started = false;
 function runCommand(): void {
   closeInheritedFds();
   // Node consumed NODE_CHANNEL_FD; the serialization mode is the channel's last trace.

@@ -8,6 +8,7 @@ import { mcpBench } from "./mcp.bench.js";
 import { policyBench } from "./policy.bench.js";
 import { proxyBench } from "./proxy.bench.js";
 import { missed } from "./report.js";
+import { sandboxBench } from "./sandbox.bench.js";
 import { shellBench } from "./shell.bench.js";
 
 const GROUPS: Record<string, () => unknown> = {
@@ -17,6 +18,7 @@ const GROUPS: Record<string, () => unknown> = {
   proxy: proxyBench,
   mcp: mcpBench,
   hook: hookBench,
+  sandbox: sandboxBench,
 };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in GROUPS));

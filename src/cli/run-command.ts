@@ -1,16 +1,22 @@
 /**
  * `warden run [--policy FILE] [--workspace DIR] [--agent NAME] -- CMD ARGS…`: CMD under
- * bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way out, on a
- * private unix socket bridged into the sandbox. One session id ties the start and exit events to
- * every connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
+ * bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way out: the
+ * proxy serves the listener the sandbox's bridge opened on its own loopback and handed over the
+ * IPC channel bwrap is spawned with. One session id ties the start and exit events to every
+ * connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
  */
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { constants } from "node:os";
 import { join, resolve } from "node:path";
 import { WardenError } from "../errors.js";
-import { checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
+import {
+  checkSandbox,
+  launchSandbox,
+  planSandbox,
+  recordPlaceholders,
+  sweepPlaceholders,
+} from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
@@ -39,23 +45,29 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   const session = randomUUID();
   const principal = { agent: options.agent ?? "unknown", session };
   const workspace = resolve(options.workspace ?? process.cwd());
-  const dir = mkdtempSync(join(tmpdir(), "warden-run-"));
-  const socket = join(dir, "proxy.sock");
   const audit = openServerAuditLog();
   const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session });
   proxy.on("auditError", (e: unknown) => reportError(e));
   try {
-    await proxy.listen({ path: socket });
+    // Placeholders a killed run left behind would otherwise pass for the user's own files.
+    const runDir = join(wardenHome(), "run");
+    for (const file of sweepPlaceholders(runDir).unreadable)
+      process.stderr.write(`warden: ignoring an unreadable sandbox record: ${file}\n`);
     const plan = planSandbox({
       policy,
       principal,
       workspace,
       cwd: process.cwd(),
-      proxySocket: socket,
       command,
       env: process.env,
       wardenHome: wardenHome(),
     });
+    if (plan.workspaceScan.truncated) {
+      process.stderr.write(
+        `warden: the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only\n`,
+      );
+    }
+    const releasePlaceholders = recordPlaceholders(runDir, plan.created);
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
     const started = Date.now();
     await audit.append({
@@ -70,18 +82,21 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         policyFile: policyPath,
         envRemoved: plan.envRemoved,
         hidden: plan.hidden,
+        workspaceScan: plan.workspaceScan,
         readOnly: plan.readOnly,
       },
     });
 
-    // --info-fd names the sandbox's init (its host pid); its child is the bridge, which passes
+    // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which passes
     // signals on to CMD. Until then (or if that fails) a signal ends bwrap, and with it the rest.
-    const child = spawn(bwrap, ["--info-fd", "3", ...plan.args], {
-      env: plan.env,
-      stdio: ["inherit", "inherit", "inherit", "pipe"],
-    });
+    const { child, info: infoPipe } = launchSandbox(
+      bwrap,
+      plan,
+      (listener) => proxy.listen({ handle: listener }),
+      reportError,
+    );
     let info = "";
-    child.stdio[3]?.on("data", (c: Buffer) => {
+    infoPipe.on("data", (c: Buffer) => {
       info += c.toString();
     });
     const forward = (signal: NodeJS.Signals) => {
@@ -99,7 +114,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       child.on("exit", (c, s) => done([c, s]));
     });
     for (const s of SIGNALS) process.off(s, forward);
-    cleanupPlan(plan);
+    releasePlaceholders();
 
     const exit =
       code !== null
@@ -125,7 +140,6 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     await proxy.close();
     await audit.flush().catch(() => {});
     audit.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,8 @@
 /**
- * `EgressProxy`: Warden's egress enforcement point (pep `net.proxy`). One listener (TCP, and/or a
- * unix socket for a sandbox) speaks three protocols, told apart by the first byte: 0x05 SOCKS5,
- * 0x04 SOCKS4 (refused), anything else HTTP — absolute-URI forward requests and CONNECT tunnels.
+ * `EgressProxy`: Warden's egress enforcement point (pep `net.proxy`). One listener (TCP, a unix
+ * socket, or a sandbox's in-namespace listener handed over) speaks three protocols, told apart by
+ * the first byte: 0x05 SOCKS5, 0x04 SOCKS4 (refused), anything else HTTP — absolute-URI forward
+ * requests and CONNECT tunnels.
  *
  * Every upstream connection passes `gate()`: identity, decision (egress-decision.ts: policy plus
  * address guard, resolved once), the per-principal connection limit, then a connection to a
@@ -189,8 +190,14 @@ export class EgressProxy extends EventEmitter {
     });
   }
 
-  /** Listens on TCP (`{ host, port }`) or a unix socket (`{ path }`); resolves to the address. */
-  async listen(at: { host?: string; port?: number } | { path: string }): Promise<string> {
+  /**
+   * Listens on TCP (`{ host, port }`), a unix socket (`{ path }`), or a listening socket opened
+   * elsewhere (`{ handle }`: the `warden run` bridge's, in the sandbox's network namespace, sent
+   * over an IPC channel); resolves to the address.
+   */
+  async listen(
+    at: { host?: string; port?: number } | { path: string } | { handle: net.Server },
+  ): Promise<string> {
     const server = net.createServer(
       { allowHalfOpen: true, noDelay: true, highWaterMark: RELAY_BUFFER },
       (s) => this.accept(s),
@@ -199,11 +206,13 @@ export class EgressProxy extends EventEmitter {
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       if ("path" in at) server.listen(at.path, resolve);
+      else if ("handle" in at) server.listen(at.handle, resolve);
       else server.listen(at.port ?? 0, at.host ?? "127.0.0.1", resolve);
     });
     const address = server.address();
     if (typeof address === "string" || address === null) return String(address ?? "");
-    this.noteSelf(address);
+    // A handed-over listener's address is another namespace's: not one the proxy could dial.
+    if (!("handle" in at)) this.noteSelf(address);
     return address.family === "IPv6"
       ? `[${address.address}]:${address.port}`
       : `${address.address}:${address.port}`;

@@ -12,7 +12,7 @@ import { credIndex, mcpIndex } from "./name-index.js";
 import { NetIndex } from "./net-index.js";
 import { readPolicySpec } from "./policy-spec.js";
 import { Role } from "./roles.js";
-import type { CompiledRule, KindIndex } from "./rule.js";
+import type { CompiledRule, DecideOptions, KindIndex } from "./rule.js";
 import { warnShadowedAllows } from "./shadowing.js";
 import type { Decision, Effect, Kind, PolicyIdentity, Request } from "./types.js";
 import { YamlSource } from "./yaml-source.js";
@@ -23,7 +23,7 @@ export interface CompiledPolicy {
   readonly ruleCount: number;
   readonly warnings: Diagnostic[];
   /** Never throws: a malformed request is denied with a reason. */
-  decide(request: Request): Decision;
+  decide(request: Request, options?: DecideOptions): Decision;
   explain(request: Request): Explanation;
 }
 
@@ -160,7 +160,7 @@ export function lintSource(
     identity,
     ruleCount: spec.rules.length,
     warnings,
-    decide: (request) => engine.decide(request),
+    decide: (request, options) => engine.decide(request, options),
     explain: (request) => engine.explain(request),
   };
   return { diagnostics, policy };

@@ -2,7 +2,7 @@ import type { ShellAnalyzer } from "../shell/index.js";
 import { type CommandPart, commandParts, strongestPart } from "./command-line.js";
 import { requestProblem } from "./request-shape.js";
 import type { Role } from "./roles.js";
-import type { CompiledRule, DecisionEnv, KindIndex, PatternEntry } from "./rule.js";
+import type { CompiledRule, DecideOptions, DecisionEnv, KindIndex, PatternEntry } from "./rule.js";
 import {
   type Decision,
   EFFECT_STRENGTH,
@@ -59,8 +59,8 @@ export class Engine {
     private readonly shell: ShellAnalyzer | null,
   ) {}
 
-  decide(request: Request): Decision {
-    return this.run(request, null);
+  decide(request: Request, options?: DecideOptions): Decision {
+    return this.run(request, null, options);
   }
 
   explain(request: Request): Explanation {
@@ -78,7 +78,7 @@ export class Engine {
     return { effect: "deny", rule: null, matched: [], reason, policy: this.identity };
   }
 
-  private run(request: Request, trace: Explanation | null): Decision {
+  private run(request: Request, trace: Explanation | null, options?: DecideOptions): Decision {
     try {
       const problem = requestProblem(request);
       if (problem !== null) {
@@ -88,7 +88,7 @@ export class Engine {
       if (request.kind === "exec" && this.shell !== null && !hasArgv(request.target)) {
         return this.decideCommandLine(request, this.shell, trace);
       }
-      return this.evaluate(request, trace);
+      return this.evaluate(request, trace, options);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       trace?.notes.push(`internal error: ${message}`);
@@ -149,9 +149,10 @@ export class Engine {
     return decision;
   }
 
-  private evaluate(request: Request, trace: Explanation | null): Decision {
+  private evaluate(request: Request, trace: Explanation | null, options?: DecideOptions): Decision {
     const index = this.indices[request.kind];
     const env: DecisionEnv = {
+      realPath: options?.realPath === true,
       notes: trace === null ? null : trace.notes,
       reasonNote: null,
       floorAsk: false,

@@ -1,5 +1,12 @@
 import picomatch from "picomatch";
-import { baseOf, homeOf, normalisePath, realRoot, workspaceOf } from "./fs-path.js";
+import {
+  baseOf,
+  homeOf,
+  normalisePath,
+  realRoot,
+  vouchedRealPath,
+  workspaceOf,
+} from "./fs-path.js";
 import type { DecisionEnv, KindIndex, OnMatch, PatternEntry, Refusal } from "./rule.js";
 import type { FsTarget, Request } from "./types.js";
 
@@ -132,7 +139,9 @@ export class FsIndex implements KindIndex {
     const context = request.context;
     const home = homeOf(context);
     const workspace = workspaceOf(context);
-    const path = normalisePath(target.path, home, baseOf(context));
+    const path = env.realPath
+      ? vouchedRealPath(target.path)
+      : normalisePath(target.path, home, baseOf(context));
     if (typeof path === "string") return { refused: path };
     const realHome = realRoot(home);
     const realWorkspace = workspace === null ? null : realRoot(workspace);

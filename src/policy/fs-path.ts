@@ -84,6 +84,14 @@ export function realRoot(path: string): string {
   return real;
 }
 
+/** A path the caller vouches is real (DecideOptions.realPath): only checked, folded, never resolved. */
+export function vouchedRealPath(raw: string): NormalisedPath | string {
+  if (raw.includes("\0")) return "path contains a NUL byte";
+  if (!raw.startsWith("/")) return `path \`${raw}\` vouched as real is not absolute`;
+  const path = resolve(raw);
+  return { lexical: path, real: path };
+}
+
 /** Normalises a request path, or returns the reason it cannot be judged. */
 export function normalisePath(
   raw: string,

@@ -144,6 +144,18 @@ rules:
     expect(d.rule).toBeNull();
   });
 
+  it("matches a path vouched as real (realPath) as written, and refuses a relative one", () => {
+    const real = { realPath: true };
+    expect(policy.decide(fsReq("fs.read", `${home}/.ssh/id_ed25519`), real).effect).toBe("deny");
+    expect(policy.decide(fsReq("fs.read", `${workspace}/src/.env`), real).effect).toBe("deny");
+    expect(policy.decide(fsReq("fs.read", `${workspace}//src/../x.pem`), real).effect).toBe("deny");
+    // The contract: no resolving. A symlink is the caller's to resolve (the walk never vouches).
+    expect(policy.decide(fsReq("fs.read", `${workspace}/innocent.txt`), real).effect).toBe("allow");
+    const relative = policy.decide(fsReq("fs.read", "src/.env", { workspace }), real);
+    expect(relative).toMatchObject({ effect: "deny", rule: null });
+    expect(relative.reason).toMatch(/not absolute/);
+  });
+
   it("explains the symlink", () => {
     const e = policy.explain(fsReq("fs.read", `${workspace}/keys/id_ed25519`, { workspace }));
     expect(e.notes.join("\n")).toContain("symlink");

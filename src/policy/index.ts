@@ -20,4 +20,5 @@ export {
   requestFromFlags,
   STRING_REQUEST_FLAGS,
 } from "./request.js";
+export type { DecideOptions } from "./rule.js";
 export * from "./types.js";

@@ -39,7 +39,19 @@ export interface KindIndex {
 }
 
 /** Facts about the request environment shared by the matchers of one decision. */
+export interface DecideOptions {
+  /**
+   * The caller vouches that an fs request's path is absolute and already real (no symlink in
+   * it, as met by a directory walk that does not follow links): it is matched as written,
+   * without resolving it again. For bulk probes (the sandbox's workspace walk); a path from an
+   * agent never qualifies.
+   */
+  realPath?: boolean;
+}
+
 export interface DecisionEnv {
+  /** DecideOptions.realPath. */
+  realPath: boolean;
   /** Notes for explain (e.g. "compound command: allow patterns not applied"); null on the hot path. */
   notes: string[] | null;
   /** A reason suffix the decision must carry even when rules decide (e.g. the compound note). */

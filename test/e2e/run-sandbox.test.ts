@@ -1,14 +1,14 @@
 /**
  * `warden run` with real bubblewrap and curl, loopback only: the command's only way out is the
- * egress proxy (bridged in over a unix socket), secrets and Warden's own files are hidden, the
- * system and the agents' settings are read-only, credentials are scrubbed from the environment,
- * the exit code passes through, and the audit ties start, exit and connections to one session.
+ * egress proxy (serving a listener the sandbox handed out), seccomp refuses new unix sockets and
+ * io_uring, secrets and Warden's own files are hidden, the system and the agents' settings are
+ * read-only, credentials are scrubbed from the environment, the exit code passes through, and the audit ties start, exit and connections to one session.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +33,8 @@ function wardenRun(
   command: string[],
   extraEnv: Record<string, string> = {},
   args: string[] = [],
+  /** Give warden run an fd 7 it inherits (as a careless parent would). */
+  leakFd = false,
 ): Promise<RunResult> {
   const child = spawn(
     process.execPath,
@@ -48,14 +50,20 @@ function wardenRun(
       ...args,
       "--",
     ].concat(command),
-    { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv } },
+    {
+      cwd: ws,
+      env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv },
+      stdio: leakFd
+        ? ["pipe", "pipe", "pipe", "ignore", "ignore", "ignore", "ignore", "pipe"]
+        : "pipe",
+    },
   );
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
+  child.stdout?.on("data", (c: Buffer) => {
     stdout += c.toString();
   });
-  child.stderr.on("data", (c: Buffer) => {
+  child.stderr?.on("data", (c: Buffer) => {
     stderr += c.toString();
   });
   return new Promise((resolve) => {
@@ -94,7 +102,7 @@ defaults: { exec: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp
 rules:
   - id: secrets-stay-home
     kind: fs.read
-    deny: ["~/.ssh/**"]
+    deny: ["~/.ssh/**", "**/.env", "**/*.pem"]
   - id: test-origin
     kind: net.connect
     allow: ["127.0.0.1"]
@@ -154,6 +162,71 @@ describe("warden run", () => {
     });
   });
 
+  it("serves the bridge's in-sandbox listener: no unix socket, channel or stray fd inside", async () => {
+    const before = hits;
+    const script = [
+      // ls's own fds, less the one it reads the directory with.
+      `echo "fds=$(ls -l /proc/self/fd | awk 'NR > 1 && $NF !~ /^\\/proc\\/[0-9]+\\/fd$/ { printf "%s ", $9 }')"`,
+      'echo "channel=$(env | grep -c ^NODE_CHANNEL)"',
+      'echo "run=$(ls -A /run/warden | tr "\\n" " ")"',
+      `curl -sS --max-time 5 http://127.0.0.1:${originPort}/`,
+    ].join("\n");
+    const r = await wardenRun(["sh", "-c", script], {}, [], true);
+    expect(r.stdout).toContain("fds=0 1 2 \n");
+    expect(r.stdout).toContain("channel=0\n");
+    expect(r.stdout).toContain("run=bridge.js \n");
+    expect(r.stdout).toContain("hello from the host");
+    expect(hits).toBe(before + 1);
+  });
+
+  it("refuses new AF_UNIX sockets and io_uring (seccomp); ordinary tools still work", async () => {
+    const hostSocket = join(ws, "host-daemon.sock");
+    let reached = 0;
+    const daemon = net.createServer((s) => {
+      reached++;
+      s.end("daemon says hi\n");
+    });
+    daemon.listen(hostSocket);
+    await once(daemon, "listening");
+    writeFileSync(
+      join(ws, "seccomp-probe.py"),
+      `import ctypes, os, socket
+try:
+    socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    print("py-unix=created")
+except OSError as e:
+    print("py-unix=" + os.strerror(e.errno))
+libc = ctypes.CDLL(None, use_errno=True)
+params = ctypes.create_string_buffer(120)
+r = libc.syscall(425, 1, params)  # io_uring_setup(1, &params) on x86_64
+print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
+`,
+    );
+    const nodeProbe = `require("net").connect({ path: ${JSON.stringify(hostSocket)} }).on("connect", () => console.log("node-unix=connected")).on("error", (e) => console.log("node-unix=" + e.code))`;
+    const script = [
+      `node -e '${nodeProbe}'`,
+      "python3 seccomp-probe.py",
+      'echo "sh=$((6 * 7))"',
+      'git init -q probe-repo && git -C probe-repo status --short && echo "git=$?"',
+      `node -e 'console.log("node=" + process.version)'`,
+      `curl -sS --max-time 5 http://127.0.0.1:${originPort}/`,
+    ].join("\n");
+    try {
+      const r = await wardenRun(["sh", "-c", script]);
+      expect(r.stdout).toContain("node-unix=EPERM");
+      expect(r.stdout).toContain("py-unix=Operation not permitted");
+      expect(r.stdout).toContain("io_uring=Operation not permitted");
+      expect(r.stdout).toContain("sh=42");
+      expect(r.stdout).toContain("git=0");
+      expect(r.stdout).toContain(`node=${process.version}`);
+      expect(r.stdout).toContain("hello from the host");
+      expect(r.status).toBe(0);
+      expect(reached).toBe(0);
+    } finally {
+      daemon.close();
+    }
+  });
+
   it("gets Warden's 403 and reason for a denied host", async () => {
     const r = await wardenRun(["curl", "-sS", "-i", "--max-time", "5", "http://169.254.169.254/"]);
     expect(r.status).toBe(0);
@@ -201,6 +274,35 @@ describe("warden run", () => {
     );
   });
 
+  it("hides denied files below the workspace's top level", async () => {
+    mkdirSync(join(ws, "packages", "api", "config"), { recursive: true });
+    writeFileSync(join(ws, "packages", "api", ".env"), "DB_PASSWORD=NESTED-SECRET\n");
+    writeFileSync(join(ws, "packages", "api", "config", "tls.pem"), "PEM-SECRET\n");
+    writeFileSync(join(ws, "packages", "api", "config", "app.json"), '{"port":8080}\n');
+    const r = await wardenRun([
+      "sh",
+      "-c",
+      'cat packages/api/.env packages/api/config/tls.pem; cat packages/api/config/app.json; echo "echo=ok" >> packages/api/.env; echo "write=$?"',
+    ]);
+    expect(r.stdout).not.toContain("NESTED-SECRET");
+    expect(r.stdout).not.toContain("PEM-SECRET");
+    expect(r.stdout).toContain('{"port":8080}');
+    expect(r.stdout).toMatch(/write=[1-9]/);
+    expect(readFileSync(join(ws, "packages", "api", ".env"), "utf8")).toBe(
+      "DB_PASSWORD=NESTED-SECRET\n",
+    );
+    const start = events("exec.sandbox").find(
+      (e) => e.context.phase === "start" && e.target.command.includes("tls.pem"),
+    );
+    expect(start.context.hidden).toEqual(
+      expect.arrayContaining([
+        join(ws, "packages", "api", ".env"),
+        join(ws, "packages", "api", "config", "tls.pem"),
+      ]),
+    );
+    expect(start.context.workspaceScan.truncated).toBe(false);
+  });
+
   it("writes the workspace only, and not the agents' settings inside it", async () => {
     const script = [
       'echo ok > made-inside.txt; echo "ws=$?"',
@@ -221,6 +323,66 @@ describe("warden run", () => {
     // The mount points made for absent protected paths are gone again.
     expect(existsSync(join(ws, ".mcp.json"))).toBe(false);
     expect(existsSync(join(ws, ".cursor"))).toBe(false);
+  });
+
+  it("keeps shell rc files read-only, in the workspace and in a HOME the workspace holds", async () => {
+    writeFileSync(join(ws, ".bashrc"), "# the project's rc\n");
+    const inWs = await wardenRun([
+      "sh",
+      "-c",
+      'echo evil >> .bashrc; echo "bashrc=$?"; echo evil > .envrc; echo "envrc=$?"; echo evil > .zshenv; echo "zshenv=$?"',
+    ]);
+    for (const name of ["bashrc", "envrc", "zshenv"])
+      expect(inWs.stdout).toMatch(new RegExp(`${name}=[1-9]`));
+    expect(readFileSync(join(ws, ".bashrc"), "utf8")).toBe("# the project's rc\n");
+    expect(existsSync(join(ws, ".envrc"))).toBe(false);
+
+    const home = env.HOME ?? "";
+    writeFileSync(join(home, ".bashrc"), "# the user's rc\n");
+    const inHome = await wardenRun(
+      [
+        "sh",
+        "-c",
+        'echo evil >> "$HOME/.bashrc"; echo "homerc=$?"; echo ok > "$HOME/scratch.txt"; echo "scratch=$?"',
+      ],
+      {},
+      ["--workspace", home],
+    );
+    expect(inHome.stdout).toMatch(/homerc=[1-9]/);
+    expect(inHome.stdout).toContain("scratch=0");
+    expect(readFileSync(join(home, ".bashrc"), "utf8")).toBe("# the user's rc\n");
+    rmSync(join(home, "scratch.txt"));
+  });
+
+  it("sweeps the placeholders of a run killed with SIGKILL at the next run", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "--policy", policyFile, "--workspace", ws, "--"].concat([
+        "sh",
+        "-c",
+        "echo ready; exec sleep 30",
+      ]),
+      { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
+    );
+    await new Promise<void>((resolve) => {
+      child.stdout.on("data", (c: Buffer) => {
+        if (c.toString().includes("ready")) resolve();
+      });
+    });
+    const record = join(env.WARDEN_HOME ?? "", "run", `sandbox-${child.pid}.json`);
+    expect(existsSync(record)).toBe(true);
+    expect(existsSync(join(ws, ".cursor"))).toBe(true);
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    // Left behind: warden had no chance to clean up.
+    expect(existsSync(join(ws, ".cursor"))).toBe(true);
+    expect(existsSync(join(ws, ".mcp.json"))).toBe(true);
+
+    expect((await wardenRun(["true"])).status).toBe(0);
+    expect(existsSync(join(ws, ".cursor"))).toBe(false);
+    expect(existsSync(join(ws, ".mcp.json"))).toBe(false);
+    expect(existsSync(join(ws, ".envrc"))).toBe(false);
+    expect(existsSync(record)).toBe(false);
   });
 
   it("passes the exit code and a signal through", async () => {

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compilePolicy } from "../../policy/index.js";
-import { planSandbox, SANDBOX_SOCKET, scrubEnv } from "./index.js";
+import { planSandbox, SANDBOX_BRIDGE, scrubEnv } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "warden-sandbox-plan-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,12 +29,15 @@ describe("planSandbox", () => {
   writeFileSync(join(home, ".profile"), "\n");
   mkdirSync(join(ws, ".claude"), { recursive: true });
   writeFileSync(join(ws, ".env"), "A=1\n");
+  writeFileSync(join(home, ".ssh", "id_rsa"), "k\n");
+  mkdirSync(join(ws, "sub"), { recursive: true });
+  symlinkSync(join(home, ".ssh", "id_rsa"), join(ws, "sub", "key-link"));
+  symlinkSync(join(ws, ".env"), join(ws, "sub", "env-link"));
   const plan = planSandbox({
     policy,
     principal: { agent: "claude-code", session: "s1" },
     workspace: ws,
     cwd: ws,
-    proxySocket: join(dir, "proxy.sock"),
     command: ["true"],
     env: { PATH: "/usr/bin", HOME: home, GITHUB_TOKEN: "v", NPM_TOKEN: "n", HTTP_PROXY: "x" },
     wardenHome: join(home, ".warden"),
@@ -51,7 +54,11 @@ describe("planSandbox", () => {
     ]);
     expect(args).toContain("--ro-bind / / --dev /dev --proc /proc --tmpfs /tmp --tmpfs /run");
     expect(args.indexOf(`--bind ${ws} ${ws}`)).toBeGreaterThan(args.indexOf("--ro-bind / /"));
-    expect(args).toContain(`${join(dir, "proxy.sock")} ${SANDBOX_SOCKET}`);
+    expect(args).toContain("--cap-drop ALL --seccomp 5");
+    expect(plan.seccomp.length % 8).toBe(0);
+    // No unix socket is bound in: the bridge hands its own listener out over the IPC channel.
+    expect(args).not.toMatch(/\.sock\b/);
+    expect(plan.args.slice(-5)).toEqual([process.execPath, SANDBOX_BRIDGE, "3128", "--", "true"]);
   });
 
   it("hides what fs.read denies and keeps agent settings read-only inside the workspace", () => {
@@ -68,12 +75,36 @@ describe("planSandbox", () => {
     expect(plan.readOnly).toContain(join(ws, ".mcp.json"));
   });
 
+  it("hides a link's target, never the link (bwrap could not mount through a hidden directory)", () => {
+    expect(plan.hidden).not.toContain(join(ws, "sub", "key-link"));
+    expect(plan.hidden).not.toContain(join(ws, "sub", "env-link"));
+    expect(args).not.toContain("link");
+  });
+
   it("scrubs credentials unless cred.use allows them and points every proxy variable at the bridge", () => {
     expect(plan.envRemoved).toEqual(["GITHUB_TOKEN"]);
     expect(plan.env.NPM_TOKEN).toBe("n");
     expect(plan.env.GITHUB_TOKEN).toBeUndefined();
     expect(plan.env.HTTP_PROXY).toBe("http://claude-code:s1@127.0.0.1:3128");
     expect(plan.env.https_proxy).toBe(plan.env.HTTP_PROXY);
+  });
+});
+
+describe("planSandbox on a bad workspace", () => {
+  it("refuses a workspace that is not a directory", () => {
+    for (const workspace of [join(dir, "missing"), join(dir, "home", ".netrc")]) {
+      expect(() =>
+        planSandbox({
+          policy,
+          principal: { agent: "a", session: "s" },
+          workspace,
+          cwd: dir,
+          command: ["true"],
+          env: { PATH: "/usr/bin" },
+          home: join(dir, "home"),
+        }),
+      ).toThrow(expect.objectContaining({ code: "SANDBOX_WORKSPACE" }));
+    }
   });
 });
 

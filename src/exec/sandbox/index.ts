@@ -1,24 +1,33 @@
 /**
  * The `warden run` sandbox (DESIGN.md, exec/ sandbox): a bubblewrap command line built from the
- * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden;
+ * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden
+ * (HOME's well-known stores and top level, the workspace walked below its top, secret-walk.ts);
  * the agents' settings and hook files stay read-only inside the workspace; own PID, IPC, UTS and
- * network namespaces (the only way out is the egress proxy, bridged in over a unix socket); the
- * environment is scrubbed of credential-looking variables. This module builds the plan and checks
- * that bubblewrap works; the CLI (`src/cli/run-command.ts`) runs it beside the proxy.
+ * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
+ * listener to the host, handoff.ts); a seccomp filter against new AF_UNIX sockets and io_uring
+ * (seccomp.ts); the environment is scrubbed of credential-looking variables.
+ * This module builds the plan and checks that bubblewrap works; the CLI (`src/cli/run-command.ts`)
+ * runs it beside the proxy.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
+import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
+import { findDenied, type WalkLimits } from "./secret-walk.js";
 
-/** Where the proxy's unix socket and the bridge script appear inside the sandbox. */
+export { acceptBridge } from "./handoff.js";
+export { launchSandbox } from "./launch.js";
+export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
+export { SECCOMP_FD } from "./seccomp.js";
+
+/** Where the bridge script appears inside the sandbox. */
 export const SANDBOX_RUN_DIR = "/run/warden";
-export const SANDBOX_SOCKET = `${SANDBOX_RUN_DIR}/proxy.sock`;
 export const SANDBOX_BRIDGE = `${SANDBOX_RUN_DIR}/bridge.js`;
-/** The bridge's port on the sandbox's own loopback. */
+/** The proxy's port on the sandbox's own loopback (the listener the bridge hands over). */
 export const BRIDGE_PORT = 3128;
 
 /** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
@@ -30,7 +39,20 @@ export const INSTALL_HINT =
 
 /** Agent settings and hook files that stay read-only even inside the workspace. */
 export const PROTECTED_DIRS = [".claude", ".cursor", ".codex", ".gemini", ".warden", ".git/hooks"];
-export const PROTECTED_FILES = [".mcp.json", ".git/config"];
+/** Files a shell or direnv runs later, outside the sandbox: written, they would loosen the leash. */
+export const SHELL_RC_FILES = [
+  ".bashrc",
+  ".bash_profile",
+  ".bash_login",
+  ".bash_logout",
+  ".profile",
+  ".zshrc",
+  ".zshenv",
+  ".zprofile",
+  ".zlogin",
+  ".envrc",
+];
+export const PROTECTED_FILES = [".mcp.json", ".git/config", ...SHELL_RC_FILES];
 
 /** Well-known secret stores under HOME, probed against the policy's fs.read rules. */
 const HOME_CANDIDATES = [
@@ -69,14 +91,14 @@ export interface SandboxOptions {
   /** Writable; default the current directory. */
   workspace: string;
   cwd: string;
-  /** The proxy's unix socket on the host. */
-  proxySocket: string;
   command: string[];
   env: NodeJS.ProcessEnv;
   /** Default $WARDEN_HOME or ~/.warden. */
   wardenHome?: string;
   /** Default $HOME or the user's home. */
   home?: string;
+  /** Bounds of the walk for denied files below the workspace's top level. */
+  walkLimits?: WalkLimits;
   /** Credential-looking variables kept anyway (beside those `cred.use` allows as `NAME:env`). */
   keepEnv?: string[];
   /** Node binary that runs the bridge; default this process's. */
@@ -91,10 +113,14 @@ export interface SandboxPlan {
   /** Names of variables removed (never their values). */
   envRemoved: string[];
   hidden: string[];
+  /** How much of the workspace was probed; `truncated`: a bound stopped the walk. */
+  workspaceScan: { entries: number; truncated: boolean };
   readOnly: string[];
-  /** Mount points bwrap creates in the workspace; remove with cleanupPlan when empty. */
+  /** Mount points bwrap creates in the workspace (placeholders.ts records and removes them). */
   created: string[];
   proxyUrl: string;
+  /** The seccomp program (seccomp.ts) to write to SECCOMP_FD. */
+  seccomp: Buffer;
 }
 
 export function planSandbox(o: SandboxOptions): SandboxPlan {
@@ -110,6 +136,8 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     "--new-session",
     "--cap-drop",
     "ALL",
+    "--seccomp",
+    String(SECCOMP_FD),
     "--ro-bind",
     "/",
     "/",
@@ -128,36 +156,51 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   ];
 
   const hidden: string[] = [];
+  // What is hidden is a link's target, not the link: bwrap would mount through it anyway, and
+  // fail where the target already sits under a hidden directory (a link into ~/.ssh).
   const hide = (path: string) => {
-    if (hidden.includes(path) || path === workspace) return;
+    let real: string;
     let st: ReturnType<typeof statSync>;
     try {
-      st = statSync(path);
+      real = realpathSync(path);
+      st = statSync(real);
     } catch {
-      return;
+      return; // gone, or a dangling link: nothing to read
     }
+    if (real === workspace || hidden.some((h) => real === h || real.startsWith(`${h}/`))) return;
+    path = real;
     hidden.push(path);
     if (st.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
     else args.push("--ro-bind", "/dev/null", path);
   };
-  const denied = (path: string) => {
+  const denied = (path: string, dir = isDir(path), realPath = false) => {
     // A directory is probed with a child too: `~/.ssh/**` may not match `~/.ssh` itself.
-    const probes = isDir(path) ? [path, join(path, ".warden-probe")] : [path];
+    const probes = dir ? [path, join(path, ".warden-probe")] : [path];
     for (const p of probes) {
-      const d = o.policy.decide({
-        kind: "fs.read",
-        principal: o.principal,
-        target: { path: p },
-        context: { workspace, home },
-      });
+      const d = o.policy.decide(
+        {
+          kind: "fs.read",
+          principal: o.principal,
+          target: { path: p },
+          context: { workspace, home },
+        },
+        { realPath },
+      );
       if (d.effect !== "allow") return true;
     }
     return false;
   };
   const candidates = new Set(HOME_CANDIDATES.map((c) => join(home, c)));
   for (const name of listDir(home)) candidates.add(join(home, name));
-  for (const name of listDir(workspace)) candidates.add(join(workspace, name));
   for (const path of candidates) if (existsSync(path) && denied(path)) hide(path);
+  // The workspace is walked below its top level too (secret-walk.ts, bounded).
+  if (!isDir(workspace)) {
+    throw new WardenError("SANDBOX_WORKSPACE", `the workspace ${workspace} is not a directory`, {
+      hint: "warden run --workspace DIR names an existing directory (default: the current one)",
+    });
+  }
+  const walk = findDenied(realpathSync(workspace), denied, o.walkLimits);
+  for (const path of walk.denied) hide(path);
   hide(wardenHome);
 
   const readOnly: string[] = [];
@@ -175,6 +218,15 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     } else continue;
     readOnly.push(path);
   }
+  // HOME is read-only already, unless the workspace holds it: its rc files stay read-only then.
+  for (const rel of SHELL_RC_FILES) {
+    const path = join(home, rel);
+    if (home === workspace || !isInside(path, workspace)) continue; // covered below, or read-only
+    if (!hidden.includes(path) && existsSync(path)) {
+      args.push("--ro-bind", path, path);
+      readOnly.push(path);
+    }
+  }
   for (const rel of PROTECTED_FILES) {
     const path = join(workspace, rel);
     if (rel.startsWith(".git/") && !isDir(join(workspace, ".git"))) continue;
@@ -190,7 +242,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
 
   // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
   args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
-  args.push("--bind", o.proxySocket, SANDBOX_SOCKET, "--chdir", resolve(o.cwd));
+  args.push("--chdir", resolve(o.cwd));
 
   const { env, removed } = scrubEnv(o.env, o.policy, o.principal, o.keepEnv ?? []);
   const proxyUrl = `http://${encodeURIComponent(o.principal.agent)}:${encodeURIComponent(o.principal.session)}@127.0.0.1:${BRIDGE_PORT}`;
@@ -200,21 +252,18 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   }
   env.WARDEN_SANDBOX = "1";
   env.WARDEN_SESSION = o.principal.session;
-  args.push("--", node, SANDBOX_BRIDGE, SANDBOX_SOCKET, String(BRIDGE_PORT), "--", ...o.command);
-  return { args, env, envRemoved: removed, hidden, readOnly, created, proxyUrl };
-}
-
-/** Removes the empty mount points bwrap left in the workspace for protected paths. */
-export function cleanupPlan(plan: SandboxPlan): void {
-  for (const path of plan.created) {
-    try {
-      const st = lstatSync(path);
-      if (st.isDirectory()) rmdirSync(path);
-      else if (st.isFile() && st.size === 0) rmSync(path);
-    } catch {
-      // Not empty, or already gone: leave it.
-    }
-  }
+  args.push("--", node, SANDBOX_BRIDGE, String(BRIDGE_PORT), "--", ...o.command);
+  return {
+    args,
+    env,
+    envRemoved: removed,
+    hidden,
+    workspaceScan: { entries: walk.entries, truncated: walk.truncated },
+    readOnly,
+    created,
+    proxyUrl,
+    seccomp: seccompFilter(),
+  };
 }
 
 export function scrubEnv(
@@ -270,6 +319,10 @@ function listDir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+function isInside(path: string, dir: string): boolean {
+  return path.startsWith(`${dir}/`);
 }
 
 function isDir(path: string): boolean {

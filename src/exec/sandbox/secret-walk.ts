@@ -1,0 +1,80 @@
+/**
+ * Finds what `fs.read` denies below the top of a directory tree (the workspace), so the sandbox
+ * can hide each one: `packages/api/.env`, `certs/server.pem`. A denied directory is reported
+ * whole and not entered. The walk is bounded (depth, entries) because it runs before every
+ * `warden run`; `node_modules` and Git's object store are skipped (vendored and content-addressed
+ * files, the bulk of a big tree). Where a bound cut the walk short, `truncated` says so and the
+ * caller reports it: what lies past it was not probed. Symlinks are decided but not followed, so
+ * every other path met is real when the root is (the probe need not resolve it again).
+ */
+import { type Dirent, readdirSync } from "node:fs";
+
+export interface WalkLimits {
+  /** Levels below the root entered (the root's own entries are depth 1). */
+  maxDepth: number;
+  /** Entries looked at in all. */
+  maxEntries: number;
+}
+
+/** About a second of probing on a slow 2-core VM at the entry bound (bench/sandbox.bench.ts). */
+export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 16, maxEntries: 50_000 };
+
+/** Directory names never entered, at any depth. */
+const SKIP_DIRS = new Set(["node_modules"]);
+/** Paths below a `.git` directory never entered. */
+const SKIP_IN_GIT = new Set(["objects", "lfs"]);
+
+export interface WalkResult {
+  /** Denied paths, top-most only (nothing below a denied directory). */
+  denied: string[];
+  entries: number;
+  /** True when a limit stopped the walk: deeper or later entries were not probed. */
+  truncated: boolean;
+}
+
+/** The policy probe: `real` is false for a symlink (the probe must resolve it). */
+export type DeniedProbe = (path: string, isDirectory: boolean, real: boolean) => boolean;
+
+/** Walks below `root` (a real, absolute path; the root itself is not probed). */
+export function findDenied(
+  root: string,
+  isDenied: DeniedProbe,
+  limits: WalkLimits = DEFAULT_WALK_LIMITS,
+): WalkResult {
+  const denied: string[] = [];
+  let entries = 0;
+  let truncated = false;
+  // Breadth first, so that a cut leaves the shallow (most likely read) files probed.
+  let level: string[] = [root];
+  for (let depth = 1; level.length > 0; depth++) {
+    if (depth > limits.maxDepth) {
+      truncated = true;
+      break;
+    }
+    const next: string[] = [];
+    for (const dir of level) {
+      const prefix = dir === "/" ? "" : dir;
+      for (const entry of list(dir)) {
+        if (++entries > limits.maxEntries) return { denied, entries: entries - 1, truncated: true };
+        const path = `${prefix}/${entry.name}`; // names hold no "/"; cheaper than join
+        const isDir = entry.isDirectory();
+        if (isDenied(path, isDir, !entry.isSymbolicLink())) denied.push(path);
+        else if (isDir && !skipped(dir, entry.name)) next.push(path);
+      }
+    }
+    level = next;
+  }
+  return { denied, entries, truncated };
+}
+
+function skipped(parent: string, name: string): boolean {
+  return SKIP_DIRS.has(name) || (SKIP_IN_GIT.has(name) && parent.endsWith("/.git"));
+}
+
+function list(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // unreadable here is unreadable inside too
+  }
+}

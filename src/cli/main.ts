@@ -449,6 +449,47 @@ until you have read the new definition and run this.`,
   )
   .action(run(mcpCommands, (m) => m.trust));
 
+const secretCommands = () => import("./secrets-command.js");
+const secrets = program
+  .command("secrets")
+  .description("hold the credentials MCP upstreams get, encrypted, out of the agent's reach")
+  .addHelpText(
+    "after",
+    `
+Secrets live in $WARDEN_HOME/secrets.enc (AES-256-GCM), keyed by $WARDEN_HOME/secret.key (0600;
+a key others can read is refused). An upstream in the gateway's mcpServers config names one in
+its env or headers, and gets the value only when it is started; the agent never sees it:
+
+  "crm": { "command": "crm-mcp", "env": { "CRM_TOKEN": "\${secret:crm-token}" } }
+  "api": { "url": "https://api.example/mcp", "headers": { "Authorization": "Bearer \${secret:api}" } }
+
+A value is never an argument (ps and shell history would keep it). Every change is an audit event
+naming the secret, never its value.
+
+Examples:
+  warden secrets set crm-token                      prompts, without echo
+  op read op://vault/crm/token | warden secrets set crm-token
+  warden secrets set crm-token --from-env CRM_TOKEN
+  warden secrets list --json
+  warden secrets rm crm-token`,
+  );
+secrets
+  .command("set")
+  .argument("<name>", "letters, digits, '_', '.' and '-'")
+  .description("store a secret: the value from a pipe, a no-echo prompt, or --from-env")
+  .option("--from-env <var>", "take the value from this environment variable")
+  .action(run(secretCommands, (m) => m.set));
+secrets
+  .command("list")
+  .description("show the names held and when they were set (never the values)")
+  .option("--json", "one JSON object per line: name, created, updated")
+  .action(run(secretCommands, (m) => m.list));
+secrets
+  .command("rm")
+  .argument("<name>", "the secret to delete")
+  .description("delete a secret (an error if there is none by that name)")
+  .action(run(secretCommands, (m) => m.rm));
+
 const approvalCommands = () => import("./approvals-command.js");
 const approvals = program
   .command("approvals")

@@ -5,7 +5,8 @@
  */
 import { userInfo } from "node:os";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { AuditLog } from "../audit/index.js";
+import { AuditLog, Redactor } from "../audit/index.js";
+import { SecretStore } from "../creds/index.js";
 import { WardenError } from "../errors.js";
 import {
   ApprovalStore,
@@ -30,8 +31,15 @@ interface ServeOptions {
 }
 
 export async function serve(options: ServeOptions): Promise<number> {
-  const log = (line: string) => process.stderr.write(`warden mcp: ${line}\n`);
   const config = readGatewayConfig(options.config);
+  // A store that cannot be read (tampered, foreign key) stops the gateway here: it could neither
+  // inject nor recognise the secrets it holds.
+  const store = SecretStore.open();
+  const held = [...store.values().values()];
+  // Upstreams write what they like on stderr (some print their environment): no held value
+  // reaches Warden's own diagnostics.
+  const redactor = new Redactor(held);
+  const log = (line: string) => process.stderr.write(`warden mcp: ${redactor.string(line)}\n`);
   if (options.approvalTimeout !== undefined) {
     config.options.approvalTimeoutMs = parseDuration(options.approvalTimeout, "--approval-timeout");
   }
@@ -46,7 +54,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   if (policy.problem !== null) log(`${policy.problem}; every call will be denied`);
 
-  const audit = AuditLog.open();
+  const audit = AuditLog.open({ secrets: held });
   const pins = PinStore.open();
   const queue: { store: ApprovalStore | null } = { store: null };
   const principal: Principal = { agent: options.agent ?? "mcp", user: userInfo().username };
@@ -62,6 +70,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     },
     requester: requesterOf(),
     pins,
+    secrets: { values: () => store.values() },
     log,
     context: { workspace: process.cwd() },
     ...(process.env.WARDEN_MCP_POLL_MS ? { pollMs: Number(process.env.WARDEN_MCP_POLL_MS) } : {}),

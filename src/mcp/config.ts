@@ -15,12 +15,14 @@
  * ```
  *
  * `${VAR}` and `${VAR:-default}` are expanded in command, args, env, url and headers from the
- * environment, as Claude Code does for `.mcp.json`.
+ * environment, as Claude Code does for `.mcp.json`. `${secret:NAME}` in env values and headers
+ * names a secret from Warden's store; it stays unresolved here (see secret-refs.ts).
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
 import { SEPARATOR } from "./names.js";
+import { hasSecretRef, secretRefs } from "./secret-refs.js";
 
 export interface StdioUpstream {
   transport: "stdio";
@@ -132,6 +134,7 @@ export function parseGatewayConfig(
       );
     }
     if (server.command !== undefined && server.url !== undefined) bad("has both command and url");
+    checkSecretRefs(server, bad);
     if (server.command !== undefined) {
       if (server.type !== undefined && server.type !== "stdio")
         bad(`type ${server.type} needs a url`);
@@ -175,6 +178,25 @@ export function parseGatewayConfig(
           : parseDuration(warden.callTimeout, "warden.callTimeout"),
     },
   };
+}
+
+/**
+ * Secrets go only where a process list or a URL log will not show them: env values and headers.
+ */
+function checkSecretRefs(server: z.infer<typeof serverSchema>, bad: (message: string) => never) {
+  const elsewhere = [server.command, ...(server.args ?? []), server.cwd, server.url];
+  if (elsewhere.some((text) => text !== undefined && hasSecretRef(text))) {
+    bad(
+      "${secret:NAME} may appear only in env values and headers (command lines and URLs are visible to other processes and logs)",
+    );
+  }
+  for (const text of [...Object.values(server.env ?? {}), ...Object.values(server.headers ?? {})]) {
+    try {
+      secretRefs(text);
+    } catch (error) {
+      bad((error as Error).message);
+    }
+  }
 }
 
 /** `500ms`, `30s`, `5m`, `2h`; a bare number is seconds. */

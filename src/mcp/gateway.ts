@@ -28,6 +28,7 @@ import type { GatewayOptions, UpstreamSpec } from "./config.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
 import type { PinStore } from "./pins.js";
 import { denial, type PolicySource } from "./policy-source.js";
+import { resolveSecretRefs, type SecretSource } from "./secret-refs.js";
 import { type Tool, Upstream } from "./upstream.js";
 import { deniedWhateverArgs } from "./visibility.js";
 
@@ -45,6 +46,8 @@ export interface GatewayInit {
   /** Diagnostics (stderr in the CLI: stdout carries the protocol). */
   log: (line: string) => void;
   context?: RequestContext;
+  /** Warden's secrets: injected into upstreams, scanned for in calls. */
+  secrets?: SecretSource;
   /** Tool pinning; without it definitions are not checked. */
   pins?: PinStore;
   /** Queue poll interval (ms). */
@@ -85,6 +88,7 @@ export class Gateway {
             toolsChanged: () => {
               this.server.sendToolListChanged().catch(() => {});
             },
+            prepare: (spec) => resolveSecretRefs(spec, init.secrets),
           },
           init.version,
         ),

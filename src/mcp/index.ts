@@ -24,3 +24,4 @@ export { descendsFrom, requesterOf } from "./lineage.js";
 export { qualify, SEPARATOR, splitQualified } from "./names.js";
 export { definitionHash, type PinState, PinStore } from "./pins.js";
 export { FilePolicySource, failedPolicySource, type PolicySource } from "./policy-source.js";
+export type { SecretSource } from "./secret-refs.js";

@@ -26,6 +26,8 @@ export interface UpstreamHooks {
   log(server: string, line: string): void;
   /** The upstream's tool list changed (after the cache was refreshed). */
   toolsChanged(server: string): void;
+  /** The spec as it is started, secrets put in (secret-refs.ts); may throw to keep it down. */
+  prepare?(spec: UpstreamSpec): UpstreamSpec;
 }
 
 const BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000, 30_000];
@@ -113,7 +115,13 @@ export class Upstream {
       this.tools = null;
       this.hooks.toolsChanged(this.name);
     });
-    const transport = this.transport();
+    let transport: Transport;
+    try {
+      transport = this.transport(this.hooks.prepare?.(this.spec) ?? this.spec);
+    } catch (error) {
+      this.markDown(messageOf(error));
+      throw this.unavailable();
+    }
     client.onclose = () => {
       if (this.client === client) {
         this.client = null;
@@ -137,8 +145,7 @@ export class Upstream {
     return client;
   }
 
-  private transport(): Transport {
-    const spec = this.spec;
+  private transport(spec: UpstreamSpec): Transport {
     if (spec.transport === "stdio") {
       const transport = new StdioClientTransport({
         command: spec.command,

@@ -10,7 +10,7 @@
  *     "files": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."] },
  *     "crm":   { "type": "http", "url": "https://crm.example/mcp", "headers": { "Authorization": "Bearer ${CRM_TOKEN}" } }
  *   },
- *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }
+ *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "credentialsInResults": "redact" }
  * }
  * ```
  *
@@ -47,6 +47,8 @@ export interface GatewayOptions {
   approvalTimeoutMs: number;
   /** How long a forwarded call may take upstream (ms). */
   callTimeoutMs: number;
+  /** A result carrying a credential: replace it (the default), or withhold the whole result. */
+  credentialsInResults?: "redact" | "block";
 }
 
 export interface GatewayConfig {
@@ -54,9 +56,10 @@ export interface GatewayConfig {
   options: GatewayOptions;
 }
 
-export const DEFAULT_OPTIONS: GatewayOptions = {
+export const DEFAULT_OPTIONS: Required<GatewayOptions> = {
   approvalTimeoutMs: 5 * 60_000,
   callTimeoutMs: 60_000,
+  credentialsInResults: "redact",
 };
 
 const stringMap = z.record(z.string(), z.string());
@@ -81,6 +84,7 @@ const fileSchema = z
       .object({
         approvalTimeout: z.string().optional(),
         callTimeout: z.string().optional(),
+        credentialsInResults: z.enum(["redact", "block"]).optional(),
       })
       .strict()
       .optional(),
@@ -176,6 +180,7 @@ export function parseGatewayConfig(
         warden.callTimeout === undefined
           ? DEFAULT_OPTIONS.callTimeoutMs
           : parseDuration(warden.callTimeout, "warden.callTimeout"),
+      credentialsInResults: warden.credentialsInResults ?? DEFAULT_OPTIONS.credentialsInResults,
     },
   };
 }

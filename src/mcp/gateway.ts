@@ -25,6 +25,7 @@ import type { Decision, Principal, Request, RequestContext } from "../policy/ind
 import type { ApprovalStore, Requester } from "./approvals.js";
 import { type AskOutcome, answeredReason, resolveAsk } from "./ask.js";
 import type { GatewayOptions, UpstreamSpec } from "./config.js";
+import { CredentialScanner, decideCredentials, withDetected } from "./dlp.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
 import type { PinStore } from "./pins.js";
 import { denial, type PolicySource } from "./policy-source.js";
@@ -67,8 +68,10 @@ export class Gateway {
   private readonly reportedChanges = new Set<string>();
   /** Definitions already checked against their pins (the upstream's cached list objects). */
   private readonly checkedDefinitions = new WeakSet<Tool>();
+  private readonly scanner: CredentialScanner;
 
   constructor(private readonly init: GatewayInit) {
+    this.scanner = new CredentialScanner(init.secrets);
     this.server = new Server(
       { name: "warden", version: init.version ?? "0.1.0" },
       {
@@ -88,7 +91,7 @@ export class Gateway {
             toolsChanged: () => {
               this.server.sendToolListChanged().catch(() => {});
             },
-            prepare: (spec) => resolveSecretRefs(spec, init.secrets),
+            prepare: (spec) => resolveSecretRefs(spec, this.scanner.source),
           },
           init.version,
         ),
@@ -204,11 +207,15 @@ export class Gateway {
       );
     }
     if (this.init.pins !== undefined) await this.checkPin(upstream, address.tool);
-    const request = this.request(address, args);
+    const detected = this.scanner.scan(args);
+    const request = withDetected(this.request(address, args), detected);
     let decision: Decision =
       this.auditProblem === null
         ? this.init.policy.decide(request)
         : denial(`audit log unavailable, so nothing is forwarded: ${this.auditProblem}`);
+    if (detected.length > 0) {
+      decision = decideCredentials(this.init.policy, request, detected, decision);
+    }
     if (decision.effect !== "deny" && this.init.pins?.changed(address.server, address.tool)) {
       decision = {
         ...decision,
@@ -321,6 +328,8 @@ export class Gateway {
       result = toolError(`Warden: upstream "${address.server}" failed: ${error}`);
     }
     const upstreamUs = Math.round((performance.now() - sent) * 1000);
+    const screened = this.screenResult(address, result);
+    result = screened.result;
     const recorded = await this.record({
       request,
       decision,
@@ -330,9 +339,25 @@ export class Gateway {
         upstreamUs,
         ...(error === undefined ? {} : { error }),
         ...(approval ? { approval } : {}),
+        ...(screened.detected.length > 0 ? { resultDetected: screened.detected } : {}),
       },
     });
     return recorded ? result : toolError(`Warden: result withheld: ${this.auditProblem}`);
+  }
+
+  /** Credentials in a result never reach the agent: replaced, or the result withheld. */
+  private screenResult(address: ToolAddress, result: CallToolResult) {
+    const { value, found } = this.scanner.redact(result);
+    if (found.length === 0 || this.init.options.credentialsInResults !== "block") {
+      return { result: value, detected: found };
+    }
+    const what = found.map((d) => ("name" in d ? `secret ${d.name}` : d.detector)).join(", ");
+    return {
+      result: toolError(
+        `Warden withheld the result of ${address.server}/${address.tool}: it carries credentials (${what})`,
+      ),
+      detected: found,
+    };
   }
 
   /** A call to a tool not yet listed in this session: its definition is checked first. */

@@ -104,6 +104,7 @@ export function decideCredentials(
   decision: Decision,
 ): Decision {
   let strongest = decision;
+  const matched = [...decision.matched];
   for (const d of detected) {
     const name = "name" in d ? d.name : d.detector;
     const scope = `${request.target.server}/${request.target.tool}`;
@@ -113,15 +114,15 @@ export function decideCredentials(
       target: { name, scope },
       ...(request.context === undefined ? {} : { context: request.context }),
     });
+    for (const rule of cred.matched) if (!matched.includes(rule)) matched.push(rule);
     if (RANK[cred.effect] > RANK[strongest.effect]) {
       const what = "name" in d ? `Warden's secret ${name}` : `a ${name} credential`;
       const by = cred.rule === null ? "no cred.use rule lets it go there" : cred.reason;
       strongest = {
         ...cred,
-        matched: [...decision.matched, ...cred.matched],
         reason: `the arguments carry ${what} (cred.use ${name}:${scope}): ${by}`,
       };
     }
   }
-  return strongest;
+  return strongest === decision ? decision : { ...strongest, matched };
 }

@@ -431,8 +431,15 @@ Tools appear as server__tool. Each tools/call is decided as an mcp.call request
 tools/list leaves out tools the policy denies whatever the arguments. No policy, or a broken
 one, denies every call. Every call is one audit event (\`warden audit search --pep mcp.gateway\`).
 
+Credentials: an upstream's env values and headers may name a secret from Warden's store
+(\`warden secrets set NAME\`) as \${secret:NAME}; it is put in when the upstream starts, and a
+missing one keeps that upstream down. A credential in a call's arguments (a held secret, or an AWS,
+GitHub, GitLab, Slack, OpenAI, Anthropic, Google or Stripe token, a JWT, a private key) is decided
+as cred.use NAME:server/tool, denied unless a rule allows it; one in a result is redacted.
+
 Warden-only options may sit beside mcpServers in the same file:
-  "warden": { "approvalTimeout": "5m", "callTimeout": "60s" }`,
+  "warden": { "approvalTimeout": "5m", "callTimeout": "60s",
+              "credentialsInResults": "redact" }     or "block": withhold the whole result`,
   )
   .action(run(mcpCommands, (m) => m.serve));
 mcp

@@ -30,6 +30,7 @@ export async function set(name: string, options: { fromEnv?: string }): Promise<
 }
 
 export function rm(name: string): number {
+  checkSecretName(name);
   const store = SecretStore.open();
   changed(name, "rm", () => store.remove(name));
   process.stderr.write(`removed secret ${name}\n`);

@@ -118,6 +118,8 @@ describe("SecretStore", () => {
     for (const bad of ["", "has space", "a/b", "${x}", "é", "x".repeat(129)]) {
       expect(codeOf(() => store.set(bad, "v"))).toBe("CREDS_BAD_NAME");
     }
+    const token = ["ghp_", "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"].join("");
+    expect(() => store.set(token, "v")).toThrow("that looks like a credential, not a secret name");
     expect(codeOf(() => store.set("A", ""))).toBe("CREDS_EMPTY_VALUE");
     expect(codeOf(() => store.set("A", "x".repeat(70_000)))).toBe("CREDS_VALUE_TOO_LARGE");
     expect(() => store.remove("NOPE")).toThrow(/no secret named NOPE/);

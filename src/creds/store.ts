@@ -23,6 +23,7 @@ import {
 } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { redactCredentialShapes } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import { loadOrCreateStoreKey, messageOf, readStoreKey, type StoreKey } from "./key.js";
 
@@ -213,6 +214,12 @@ export class SecretStore {
 }
 
 export function checkName(name: string): void {
+  // `warden secrets set ghp_…` is a value typed where the name goes: refuse it, unechoed.
+  if (redactCredentialShapes(name) !== name) {
+    throw new WardenError("CREDS_BAD_NAME", "that looks like a credential, not a secret name", {
+      hint: "give a name (warden secrets set github-token) and the value on stdin or at the prompt",
+    });
+  }
   if (!NAME.test(name)) {
     throw new WardenError(
       "CREDS_BAD_NAME",

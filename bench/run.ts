@@ -1,5 +1,6 @@
 /** `npm run bench`: every speed target of Warden, each printed beside its target. */
 import { auditBench } from "./audit.bench.js";
+import { dlpBench } from "./dlp.bench.js";
 import { hookBench } from "./hook.bench.js";
 import { policyBench } from "./policy.bench.js";
 import { proxyBench } from "./proxy.bench.js";
@@ -16,6 +17,8 @@ process.stdout.write("\n");
 await proxyBench();
 process.stdout.write("\n");
 await hookBench();
+process.stdout.write("\n");
+dlpBench();
 const failures = missed();
 process.stdout.write(
   `\n${failures.length === 0 ? "all targets met" : `${failures.length} target(s) missed: ${failures.map((f) => f.name).join("; ")}`}\n`,

@@ -61,7 +61,8 @@ function combine(patterns: ReadonlyArray<readonly [string, string]>, flags: stri
 const COMBINED = combine(PATTERNS, "g");
 const COMBINED_I = combine(PATTERNS_I, "gi");
 // The case-insensitive patterns look behind at every position; run them only where they can match.
-const COMBINED_I_HINT = /aws_?secret|bearer|:\/\//i;
+// A URL only when it carries a password (user:pass@): most text has URLs, few have passwords.
+const COMBINED_I_HINT = /aws_?secret|bearer|:\/\/[^\s/:@]+:[^\s/@]+@/i;
 /** No credential shape is shorter than this; shorter strings skip the pattern scan. */
 const MIN_PATTERN_LENGTH = 10;
 
@@ -95,7 +96,7 @@ export function redactCredentialShapes(text: string, found?: (type: string) => v
  * case-insensitive ones behind their hint). Strings without any skip the full scans.
  */
 const PATTERN_HINT =
-  /-----BEGIN |eyJ|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|A[KS]IA|xox[abprs]-|[rs]k_live_|sk-|AIza|aws_?secret|bearer|:\/\//i;
+  /-----BEGIN |eyJ|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|A[KS]IA|xox[abprs]-|[rs]k_live_|sk-|AIza|aws_?secret|bearer|:\/\/[^\s/:@]+:[^\s/@]+@/i;
 
 /** A key as it is copied: its redacted text and, if it names a credential, the credential type. */
 interface KeyInfo {

@@ -47,10 +47,19 @@ export class CredentialScanner {
   /** The credentials in a value (keys and strings at any depth), each detector once. */
   scan(value: unknown): Detected[] {
     const found = new Map<string, Detected>();
-    this.walk(value, (text) => {
-      this.replace(text, (d) => found.set("name" in d ? `held:${d.name}` : d.detector, d));
-      return text;
-    });
+    const note = (d: Detected) => found.set("name" in d ? `held:${d.name}` : d.detector, d);
+    const visit = (v: unknown): void => {
+      if (typeof v === "string") this.replace(v, note);
+      else if (typeof v === "number") this.replace(String(v), note);
+      else if (Array.isArray(v)) for (const item of v) visit(item);
+      else if (typeof v === "object" && v !== null) {
+        for (const key in v) {
+          this.replace(key, note);
+          visit((v as Record<string, unknown>)[key]);
+        }
+      }
+    };
+    visit(value);
     return [...found.values()];
   }
 

@@ -5,7 +5,11 @@
  * arguments are decided as `cred.use`; credentials in results are redacted.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretStore } from "../../src/creds/index.js";
 import {
@@ -31,18 +35,41 @@ defaults: { mcp.call: deny }
 rules:
   - id: tools
     kind: mcp.call
-    allow: ["everything/echo", "everything/get-env", "tiny/echo", "broken/echo", "noisy/echo"]
+    allow: ["everything/echo", "everything/get-env", "tiny/echo", "broken/echo", "noisy/echo", "remote/whoami"]
   - id: echo-may-carry-the-api-token
     kind: cred.use
     allow: ["api-token:everything/echo"]
 `;
 
+/**
+ * A streamable-HTTP MCP server on loopback (SDK, stateless) whose `whoami` tool reports the
+ * Authorization header its last request carried; `seen` keeps every one.
+ */
+async function remoteServer(): Promise<{ url: string; seen: string[]; http: Server }> {
+  const seen: string[] = [];
+  const http = createServer(async (req, res) => {
+    seen.push(req.headers.authorization ?? "");
+    const mcp = new McpServer({ name: "remote", version: "1.0.0" });
+    mcp.registerTool("whoami", { description: "Reports the caller's credentials." }, async () => ({
+      content: [{ type: "text", text: `you sent: ${seen.at(-1)}` }],
+    }));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((done) => http.listen(0, "127.0.0.1", done));
+  const { port } = http.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/mcp`, seen, http };
+}
+
 describe("warden mcp serve: secrets and data-loss checks", () => {
   let box: Sandbox;
   let gw: Connected;
   let stderr = "";
+  let remote: Awaited<ReturnType<typeof remoteServer>>;
 
   beforeAll(async () => {
+    remote = await remoteServer();
     box = sandbox(POLICY, {});
     SecretStore.open(box.home).set("api-token", TOKEN);
     const tiny = tinyServer(box);
@@ -61,6 +88,11 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
           args: ["-c", `echo "starting with $T" >&2; exec '${process.execPath}' '${tiny.args[0]}'`],
           env: { T: "${secret:api-token}" },
         },
+        remote: {
+          type: "http",
+          url: remote.url,
+          headers: { Authorization: "Bearer ${secret:api-token}" },
+        },
       },
     };
     writeFileSync(box.config, JSON.stringify(config));
@@ -71,6 +103,8 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
   });
   afterAll(async () => {
     await gw?.close();
+    remote?.http.closeAllConnections();
+    remote?.http.close();
   });
 
   it("injects the secret into the upstream, and the client sees it redacted", async () => {
@@ -84,6 +118,13 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
       outcome: "ok",
       resultDetected: [{ detector: "held", name: "api-token" }],
     });
+  });
+
+  it("puts the secret into a remote upstream's headers, on every request", async () => {
+    const result = await gw.call("remote__whoami");
+    expect(text(result)).toBe("you sent: Bearer [REDACTED:secret]");
+    expect(remote.seen.length).toBeGreaterThan(1);
+    expect(new Set(remote.seen)).toEqual(new Set([`Bearer ${TOKEN}`]));
   });
 
   it("redacts a held secret an allowed call echoes back", async () => {

@@ -70,7 +70,17 @@ export async function serve(options: ServeOptions): Promise<number> {
     },
     requester: requesterOf(),
     pins,
-    secrets: { values: () => store.values() },
+    secrets: {
+      // Read afresh when an upstream (re)starts: a rotated value is then redacted too.
+      values: () => {
+        const values = store.values();
+        for (const value of values.values()) {
+          redactor.addSecret(value);
+          audit.addSecret(value);
+        }
+        return values;
+      },
+    },
     log,
     context: { workspace: process.cwd() },
     ...(process.env.WARDEN_MCP_POLL_MS ? { pollMs: Number(process.env.WARDEN_MCP_POLL_MS) } : {}),

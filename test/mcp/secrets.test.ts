@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -22,6 +23,7 @@ import {
   sandbox,
   text,
   tinyServer,
+  warden,
 } from "./harness.js";
 
 const TOKEN = "api-4c1d9e7f3b2a";
@@ -177,4 +179,17 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
     expect(audit).not.toContain(TOKEN);
     expect(audit).not.toContain(GITHUB);
   });
+});
+
+it("does not start when the secret store cannot be read, and says why", () => {
+  const box = sandbox(POLICY, { tiny: { command: process.execPath, args: ["-e", "0"] } });
+  SecretStore.open(box.home).set("api-token", TOKEN);
+  const file = join(box.home, "secrets.enc");
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 1]! ^= 1;
+  writeFileSync(file, bytes);
+  const out = warden(box, ["mcp", "serve", "--config", box.config, "--policy", box.policy]);
+  expect(out.status).toBe(1);
+  expect(out.stderr).toContain("CREDS_STORE_TAMPERED");
+  expect(out.stderr).not.toContain(TOKEN);
 });

@@ -7,8 +7,8 @@ import { AuditError } from "./errors.js";
  *
  * 1. values registered with the log (`secrets` / `addSecret`), wherever they occur as substrings;
  * 2. everything under a key that names a credential (password, token, api_key, cookie, ...);
- * 3. well-known credential shapes (GitHub, GitLab, AWS, Slack, OpenAI, Anthropic, Google, Stripe tokens,
- *    JWTs, PEM private keys, bearer tokens, passwords in URLs).
+ * 3. well-known credential shapes (GitHub, GitLab, AWS, Slack, OpenAI, Anthropic, Google, Stripe
+ *    tokens, JWTs, PEM private keys, bearer tokens, passwords in URLs).
  *
  * Each is replaced by `[REDACTED:<type>]`.
  */

@@ -6,11 +6,11 @@
  * The form cannot clash with Claude Code's `${VAR}` / `${VAR:-default}` expansion, which needs `}`
  * or `:-` right after the variable name; Claude Code leaves `${secret:NAME}` as it is.
  */
+import { checkSecretName } from "../creds/index.js";
 import { WardenError } from "../errors.js";
 import type { UpstreamSpec } from "./config.js";
 
 const REF = /\$\{secret:([^}]*)\}/g;
-const NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** Where Warden's secrets come from (the CLI passes the encrypted store). */
 export interface SecretSource {
@@ -23,10 +23,12 @@ export function secretRefs(text: string): string[] {
   const names: string[] = [];
   for (const match of text.matchAll(REF)) {
     const name = match[1]!;
-    if (!NAME.test(name)) {
+    try {
+      checkSecretName(name);
+    } catch (error) {
       throw new WardenError(
         "MCP_CONFIG_INVALID",
-        `"\${secret:${name}}" does not name a secret (letters, digits, '_', '.', '-')`,
+        `a \${secret:…} reference does not name a secret: ${(error as Error).message}`,
       );
     }
     names.push(name);

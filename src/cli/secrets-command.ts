@@ -115,8 +115,9 @@ async function readPipe(): Promise<string> {
 /** Reads one line from the terminal with echo off. */
 function prompt(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
+  // Echo off before the prompt shows: whatever is typed once it is visible stays unseen.
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.resume();
   return new Promise((resolve, reject) => {
     let value = "";

@@ -1,16 +1,19 @@
 import {
   chmodSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { KEY_FILE, SecretStore, STORE_FILE } from "./index.js";
+import { withLock } from "./lock.js";
 
 const home = () => mkdtempSync(join(tmpdir(), "warden-creds-"));
 const VALUE = "crm-token-7f3a9c1e";
@@ -125,11 +128,23 @@ describe("SecretStore", () => {
     expect(() => store.remove("NOPE")).toThrow(/no secret named NOPE/);
   });
 
+  it("takes over a lock left by a dead process, and reports a live one as busy", () => {
+    const dir = home();
+    const store = SecretStore.open(dir);
+    const lock = join(dir, `${STORE_FILE}.lock`);
+    writeFileSync(lock, "");
+    utimesSync(lock, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    store.set("A", "v");
+    expect(existsSync(lock)).toBe(false);
+    writeFileSync(lock, "");
+    expect(codeOf(() => withLock(lock, () => 1, 50))).toBe("CREDS_STORE_BUSY");
+  });
+
   it("reports a home it cannot use with a code", () => {
     const file = join(home(), "a-file");
     writeFileSync(file, "");
     expect(codeOf(() => SecretStore.open(join(file, "home")).set("A", "v"))).toBe(
-      "CREDS_KEY_UNREADABLE",
+      "CREDS_STORE_UNWRITABLE",
     );
   });
 });

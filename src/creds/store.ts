@@ -26,6 +26,7 @@ import { join, resolve } from "node:path";
 import { redactCredentialShapes } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import { loadOrCreateStoreKey, messageOf, readStoreKey, type StoreKey } from "./key.js";
+import { withLock } from "./lock.js";
 
 export const STORE_FILE = "secrets.enc";
 export const KEY_FILE = "secret.key";
@@ -94,40 +95,43 @@ export class SecretStore {
         `the value for secret ${name} is over ${MAX_VALUE_BYTES} bytes`,
       );
     }
-    // Read before creating a key: a store whose key is lost must not get a new one.
-    const contents = this.read();
-    const key = this.key(true)!;
-    const existing = contents[name];
-    contents[name] = { value, created: existing?.created ?? now, updated: now };
-    this.write(contents, key);
-    return existing === undefined;
+    return this.change(() => {
+      // Read before creating a key: a store whose key is lost must not get a new one.
+      const contents = this.read();
+      const key = this.key(true)!;
+      const existing = contents[name];
+      contents[name] = { value, created: existing?.created ?? now, updated: now };
+      this.write(contents, key);
+      return existing === undefined;
+    });
   }
 
   remove(name: string): void {
     checkName(name);
-    const contents = this.read();
-    if (contents[name] === undefined) {
-      throw new WardenError("CREDS_NO_SECRET", `there is no secret named ${name}`, {
-        hint: "warden secrets list shows the names held",
-      });
+    this.change(() => {
+      const contents = this.read();
+      if (contents[name] === undefined) {
+        throw new WardenError("CREDS_NO_SECRET", `there is no secret named ${name}`, {
+          hint: "warden secrets list shows the names held",
+        });
+      }
+      delete contents[name];
+      this.write(contents, this.key(false)!);
+    });
+  }
+
+  /** One read-modify-write at a time, across processes. */
+  private change<T>(fn: () => T): T {
+    try {
+      mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw this.error("CREDS_STORE_UNWRITABLE", `cannot create ${this.home}: ${messageOf(error)}`);
     }
-    delete contents[name];
-    this.write(contents, this.key(false)!);
+    return withLock(`${this.file}.lock`, fn);
   }
 
   private key(create: boolean): StoreKey | undefined {
-    if (create) {
-      try {
-        mkdirSync(this.home, { recursive: true, mode: 0o700 });
-      } catch (error) {
-        throw this.error(
-          "CREDS_STORE_UNWRITABLE",
-          `cannot create ${this.home}: ${messageOf(error)}`,
-        );
-      }
-      return loadOrCreateStoreKey(this.keyFile);
-    }
-    return readStoreKey(this.keyFile);
+    return create ? loadOrCreateStoreKey(this.keyFile) : readStoreKey(this.keyFile);
   }
 
   private read(key = this.key(false)): Contents {

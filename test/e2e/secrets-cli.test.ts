@@ -117,6 +117,23 @@ describe("warden secrets", () => {
     expect(exposed.stderr).toContain("chmod 600");
   });
 
+  it("keeps every one of several values set at the same time", async () => {
+    const s = setup();
+    const names = ["a", "b", "c", "d", "e"];
+    const codes = await Promise.all(
+      names.map((name) => {
+        const child = spawn(process.execPath, [CLI, "secrets", "set", name], {
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...s.env },
+        });
+        child.stdin.end(`value-${name}`);
+        return new Promise<number | null>((done) => child.on("close", done));
+      }),
+    );
+    expect(codes).toEqual([0, 0, 0, 0, 0]);
+    const listed = s.run(["list", "--json"]).stdout.trim().split("\n");
+    expect(listed.map((l) => JSON.parse(l).name)).toEqual(names);
+  });
+
   it("prompts on a terminal without echoing what is typed", async () => {
     const s = setup();
     // `script` gives the command a real pty; the value is typed only once the prompt is shown.

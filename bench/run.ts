@@ -3,6 +3,7 @@
  * `npm run bench -- proxy mcp` runs only the named groups.
  */
 import { auditBench } from "./audit.bench.js";
+import { dlpBench } from "./dlp.bench.js";
 import { hookBench } from "./hook.bench.js";
 import { mcpBench } from "./mcp.bench.js";
 import { policyBench } from "./policy.bench.js";
@@ -19,6 +20,7 @@ const GROUPS: Record<string, () => unknown> = {
   mcp: mcpBench,
   hook: hookBench,
   sandbox: sandboxBench,
+  dlp: dlpBench,
 };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in GROUPS));

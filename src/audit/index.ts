@@ -21,4 +21,5 @@ export {
   verifyConsistencyProof,
   verifyInclusionProof,
 } from "./proof.js";
+export { Redactor, redactCredentialShapes, redacted } from "./redact.js";
 export type { VerifyProblem, VerifyResult } from "./verify.js";

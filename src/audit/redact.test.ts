@@ -16,6 +16,7 @@ const SAMPLES: Array<[type: string, secret: string, text: (s: string) => string]
     j("github_pat_", "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"),
     (s) => `pat ${s} end`,
   ],
+  ["gitlab", j("glpat-", "xK9aB3dE5fG7hJ1kL2mN"), (s) => `PRIVATE-TOKEN: ${s}`],
   ["aws_access_key", j("AKIA", "IOSFODNN7EXAMPLE"), (s) => `AWS_ACCESS_KEY_ID=${s}`],
   ["aws_access_key", j("ASIA", "ZZZZ1234567890AB"), (s) => `key ${s} used`],
   [

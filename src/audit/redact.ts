@@ -7,8 +7,8 @@ import { AuditError } from "./errors.js";
  *
  * 1. values registered with the log (`secrets` / `addSecret`), wherever they occur as substrings;
  * 2. everything under a key that names a credential (password, token, api_key, cookie, ...);
- * 3. well-known credential shapes (GitHub, AWS, Slack, OpenAI, Anthropic, Google, Stripe tokens,
- *    JWTs, PEM private keys, bearer tokens, passwords in URLs).
+ * 3. well-known credential shapes (GitHub, GitLab, AWS, Slack, OpenAI, Anthropic, Google, Stripe
+ *    tokens, JWTs, PEM private keys, bearer tokens, passwords in URLs).
  *
  * Each is replaced by `[REDACTED:<type>]`.
  */
@@ -37,6 +37,7 @@ const PATTERNS: ReadonlyArray<readonly [string, string]> = [
   ],
   ["jwt", String.raw`\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`],
   ["github", String.raw`\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})`],
+  ["gitlab", String.raw`\bgl(?:pat|dt|rt|ptt)-[A-Za-z0-9_-]{20,}`],
   ["aws_access_key", String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`],
   ["slack", String.raw`\bxox[abprs]-[A-Za-z0-9-]{10,}`],
   ["stripe", String.raw`\b[rs]k_live_[A-Za-z0-9]{16,}`],
@@ -60,7 +61,8 @@ function combine(patterns: ReadonlyArray<readonly [string, string]>, flags: stri
 const COMBINED = combine(PATTERNS, "g");
 const COMBINED_I = combine(PATTERNS_I, "gi");
 // The case-insensitive patterns look behind at every position; run them only where they can match.
-const COMBINED_I_HINT = /aws_?secret|bearer|:\/\//i;
+// A URL only when it carries a password (user:pass@): most text has URLs, few have passwords.
+const COMBINED_I_HINT = /aws_?secret|bearer|:\/\/[^\s/:@]+:[^\s/@]+@/i;
 /** No credential shape is shorter than this; shorter strings skip the pattern scan. */
 const MIN_PATTERN_LENGTH = 10;
 
@@ -68,12 +70,25 @@ function replacePatterns(
   text: string,
   regex: RegExp,
   patterns: ReadonlyArray<readonly [string, string]>,
+  found?: (type: string) => void,
 ): string {
   return text.replace(regex, (...args: unknown[]) => {
     const groups = args.at(-1) as Record<string, string | undefined>;
     const index = patterns.findIndex((_, i) => groups[`p${i}`] !== undefined);
-    return redacted(patterns[index]?.[0] ?? "secret");
+    const type = patterns[index]?.[0] ?? "secret";
+    found?.(type);
+    return redacted(type);
   });
+}
+
+/**
+ * Replaces the well-known credential shapes (layer 3) in one string, telling `found` the type of
+ * each: the MCP gateway's data-loss checks use the same detectors as the log.
+ */
+export function redactCredentialShapes(text: string, found?: (type: string) => void): string {
+  if (text.length < MIN_PATTERN_LENGTH || !PATTERN_HINT.test(text)) return text;
+  const out = replacePatterns(text, COMBINED, PATTERNS, found);
+  return COMBINED_I_HINT.test(out) ? replacePatterns(out, COMBINED_I, PATTERNS_I, found) : out;
 }
 
 /**
@@ -81,7 +96,7 @@ function replacePatterns(
  * case-insensitive ones behind their hint). Strings without any skip the full scans.
  */
 const PATTERN_HINT =
-  /-----BEGIN |eyJ|gh[pousr]_|github_pat_|A[KS]IA|xox[abprs]-|[rs]k_live_|sk-|AIza|aws_?secret|bearer|:\/\//i;
+  /-----BEGIN |eyJ|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|ptt)-|A[KS]IA|xox[abprs]-|[rs]k_live_|sk-|AIza|aws_?secret|bearer|:\/\/[^\s/:@]+:[^\s/@]+@/i;
 
 /** A key as it is copied: its redacted text and, if it names a credential, the credential type. */
 interface KeyInfo {
@@ -125,9 +140,7 @@ export class Redactor {
     for (const secret of this.secrets) {
       if (out.includes(secret)) out = out.split(secret).join(redacted("secret"));
     }
-    if (out.length < MIN_PATTERN_LENGTH || !PATTERN_HINT.test(out)) return out;
-    out = replacePatterns(out, COMBINED, PATTERNS);
-    return COMBINED_I_HINT.test(out) ? replacePatterns(out, COMBINED_I, PATTERNS_I) : out;
+    return redactCredentialShapes(out);
   }
 
   /**

@@ -457,8 +457,15 @@ args {uri}, sent to the server that listed the URI:
 tools/list leaves out tools the policy denies whatever the arguments. No policy, or a broken
 one, denies every call. Every call is one audit event (\`warden audit search --pep mcp.gateway\`).
 
+Credentials: an upstream's env values and headers may name a secret from Warden's store
+(\`warden secrets set NAME\`) as \${secret:NAME}; it is put in when the upstream starts, and a
+missing one keeps that upstream down. A credential in a call's arguments (a held secret, or an AWS,
+GitHub, GitLab, Slack, OpenAI, Anthropic, Google or Stripe token, a JWT, a private key) is decided
+as cred.use NAME:server/tool, denied unless a rule allows it; one in a result is redacted.
+
 Warden-only options may sit beside mcpServers in the same file:
-  "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "maxMessageSize": "4MiB" }
+  "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "maxMessageSize": "4MiB",
+              "credentialsInResults": "redact" }     or "block": withhold the whole result
 A message over maxMessageSize, from the agent or a stdio server, is refused with a JSON-RPC
 error (413 over HTTP); a line that is not JSON-RPC gets an error and the gateway keeps serving.`,
   )
@@ -537,6 +544,47 @@ mcp
   .description("the former name of `warden mcp pins approve`")
   .option("--json", "print the old and new definition hashes as JSON")
   .action(run(mcpCommands, (m) => m.pinsApprove));
+
+const secretCommands = () => import("./secrets-command.js");
+const secrets = program
+  .command("secrets")
+  .description("hold the credentials MCP upstreams get, encrypted, out of the agent's reach")
+  .addHelpText(
+    "after",
+    `
+Secrets live in $WARDEN_HOME/secrets.enc (AES-256-GCM), keyed by $WARDEN_HOME/secret.key (0600;
+a key others can read is refused). An upstream in the gateway's mcpServers config names one in
+its env or headers, and gets the value only when it is started; the agent never sees it:
+
+  "crm": { "command": "crm-mcp", "env": { "CRM_TOKEN": "\${secret:crm-token}" } }
+  "api": { "url": "https://api.example/mcp", "headers": { "Authorization": "Bearer \${secret:api}" } }
+
+A value is never an argument (ps and shell history would keep it). Every change is an audit event
+naming the secret, never its value.
+
+Examples:
+  warden secrets set crm-token                      prompts, without echo
+  op read op://vault/crm/token | warden secrets set crm-token
+  warden secrets set crm-token --from-env CRM_TOKEN
+  warden secrets list --json
+  warden secrets rm crm-token`,
+  );
+secrets
+  .command("set")
+  .argument("<name>", "letters, digits, '_', '.' and '-'")
+  .description("store a secret: the value from a pipe, a no-echo prompt, or --from-env")
+  .option("--from-env <var>", "take the value from this environment variable")
+  .action(run(secretCommands, (m) => m.set));
+secrets
+  .command("list")
+  .description("show the names held and when they were set (never the values)")
+  .option("--json", "one JSON object per line: name, created, updated")
+  .action(run(secretCommands, (m) => m.list));
+secrets
+  .command("rm")
+  .argument("<name>", "the secret to delete")
+  .description("delete a secret (an error if there is none by that name)")
+  .action(run(secretCommands, (m) => m.rm));
 
 const approvalCommands = () => import("./approvals-command.js");
 const approvals = program

@@ -5,7 +5,8 @@
  */
 import { isIP } from "node:net";
 import { userInfo } from "node:os";
-import { AuditLog } from "../audit/index.js";
+import { AuditLog, Redactor } from "../audit/index.js";
+import { SecretStore } from "../creds/index.js";
 import { WardenError } from "../errors.js";
 import {
   ApprovalStore,
@@ -19,6 +20,8 @@ import {
   qualify,
   readGatewayConfig,
   requesterOf,
+  resolveSecretRefs,
+  type SecretSource,
   splitQualified,
   TokenStore,
   UpstreamPool,
@@ -39,8 +42,15 @@ interface ServeOptions {
 }
 
 export async function serve(options: ServeOptions): Promise<number> {
-  const log = (line: string) => process.stderr.write(`warden mcp: ${line}\n`);
   const config = readGatewayConfig(options.config);
+  // A store that cannot be read (tampered, foreign key) stops the gateway here: it could neither
+  // inject nor recognise the secrets it holds.
+  const store = SecretStore.open();
+  const held = [...store.values().values()];
+  // Upstreams write what they like on stderr (some print their environment): no held value
+  // reaches Warden's own diagnostics.
+  const redactor = new Redactor(held);
+  const log = (line: string) => process.stderr.write(`warden mcp: ${redactor.string(line)}\n`);
   if (options.approvalTimeout !== undefined) {
     config.options.approvalTimeoutMs = parseDuration(options.approvalTimeout, "--approval-timeout");
   }
@@ -60,11 +70,23 @@ export async function serve(options: ServeOptions): Promise<number> {
   const tokenProblem = tokens?.check();
   if (tokenProblem) throw new WardenError("MCP_TOKENS_UNREADABLE", tokenProblem);
 
-  const audit = openServerAuditLog();
+  const audit = openServerAuditLog(held);
+  const secrets: SecretSource = {
+    // Read afresh when an upstream (re)starts: a rotated value is then redacted too.
+    values: () => {
+      const values = store.values();
+      for (const value of values.values()) {
+        redactor.addSecret(value);
+        audit.addSecret(value);
+      }
+      return values;
+    },
+  };
   const pins = PinStore.open();
   const queue: { store: ApprovalStore | null } = { store: null };
   const pool = new UpstreamPool(config.upstreams, log, undefined, {
     maxMessageBytes: config.options.maxMessageBytes,
+    prepare: (spec) => resolveSecretRefs(spec, secrets),
   });
   const gatewayFor = (principal: Principal, context: Record<string, unknown>, local: boolean) =>
     new Gateway({
@@ -81,6 +103,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       // Over HTTP the agent is not a process of this machine: no process tree to keep out.
       requester: local ? requesterOf() : null,
       pins,
+      secrets,
       log,
       context: { workspace: process.cwd(), ...context },
       ...(process.env.WARDEN_MCP_POLL_MS ? { pollMs: Number(process.env.WARDEN_MCP_POLL_MS) } : {}),

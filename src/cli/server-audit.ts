@@ -24,6 +24,7 @@ export function auditSyncMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
-export function openServerAuditLog(): AuditLog {
-  return AuditLog.open({ syncMs: auditSyncMs() });
+/** `secrets`: values held by Warden, redacted from every event besides the credential shapes. */
+export function openServerAuditLog(secrets: string[] = []): AuditLog {
+  return AuditLog.open({ syncMs: auditSyncMs(), ...(secrets.length > 0 ? { secrets } : {}) });
 }

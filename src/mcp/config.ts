@@ -10,17 +10,20 @@
  *     "files": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."] },
  *     "crm":   { "type": "http", "url": "https://crm.example/mcp", "headers": { "Authorization": "Bearer ${CRM_TOKEN}" } }
  *   },
- *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "maxMessageSize": "4MiB" }
+ *   "warden": { "approvalTimeout": "5m", "callTimeout": "60s", "maxMessageSize": "4MiB",
+ *               "credentialsInResults": "redact" }
  * }
  * ```
  *
  * `${VAR}` and `${VAR:-default}` are expanded in command, args, env, url and headers from the
- * environment, as Claude Code does for `.mcp.json`.
+ * environment, as Claude Code does for `.mcp.json`. `${secret:NAME}` in env values and headers
+ * names a secret from Warden's store; it stays unresolved here (see secret-refs.ts).
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
 import { SEPARATOR } from "./names.js";
+import { hasSecretRef, secretRefs } from "./secret-refs.js";
 
 export interface StdioUpstream {
   transport: "stdio";
@@ -47,6 +50,8 @@ export interface GatewayOptions {
   callTimeoutMs: number;
   /** The largest JSON-RPC message accepted from the agent or from a stdio upstream (bytes). */
   maxMessageBytes: number;
+  /** A result carrying a credential: replace it (the default), or withhold the whole result. */
+  credentialsInResults?: "redact" | "block";
 }
 
 export interface GatewayConfig {
@@ -54,10 +59,11 @@ export interface GatewayConfig {
   options: GatewayOptions;
 }
 
-export const DEFAULT_OPTIONS: GatewayOptions = {
+export const DEFAULT_OPTIONS: Required<GatewayOptions> = {
   approvalTimeoutMs: 5 * 60_000,
   callTimeoutMs: 60_000,
   maxMessageBytes: 4 * 1024 * 1024,
+  credentialsInResults: "redact",
 };
 
 const stringMap = z.record(z.string(), z.string());
@@ -83,6 +89,7 @@ const fileSchema = z
         approvalTimeout: z.string().optional(),
         callTimeout: z.string().optional(),
         maxMessageSize: z.union([z.string(), z.number()]).optional(),
+        credentialsInResults: z.enum(["redact", "block"]).optional(),
       })
       .strict()
       .optional(),
@@ -136,6 +143,7 @@ export function parseGatewayConfig(
       );
     }
     if (server.command !== undefined && server.url !== undefined) bad("has both command and url");
+    checkSecretRefs(server, bad);
     if (server.command !== undefined) {
       if (server.type !== undefined && server.type !== "stdio")
         bad(`type ${server.type} needs a url`);
@@ -181,8 +189,28 @@ export function parseGatewayConfig(
         warden.maxMessageSize === undefined
           ? DEFAULT_OPTIONS.maxMessageBytes
           : parseSize(warden.maxMessageSize, "warden.maxMessageSize"),
+      credentialsInResults: warden.credentialsInResults ?? DEFAULT_OPTIONS.credentialsInResults,
     },
   };
+}
+
+/**
+ * Secrets go only where a process list or a URL log will not show them: env values and headers.
+ */
+function checkSecretRefs(server: z.infer<typeof serverSchema>, bad: (message: string) => never) {
+  const elsewhere = [server.command, ...(server.args ?? []), server.cwd, server.url];
+  if (elsewhere.some((text) => text !== undefined && hasSecretRef(text))) {
+    bad(
+      "${secret:NAME} may appear only in env values and headers (command lines and URLs are visible to other processes and logs)",
+    );
+  }
+  for (const text of [...Object.values(server.env ?? {}), ...Object.values(server.headers ?? {})]) {
+    try {
+      secretRefs(text);
+    } catch (error) {
+      bad((error as Error).message);
+    }
+  }
 }
 
 /** `500ms`, `30s`, `5m`, `2h`; a bare number is seconds. */

@@ -27,11 +27,13 @@ import type { Decision, Principal, Request, RequestContext } from "../policy/ind
 import type { ApprovalStore, Requester } from "./approvals.js";
 import { type AskOutcome, answeredReason, resolveAsk } from "./ask.js";
 import type { GatewayOptions, UpstreamSpec } from "./config.js";
+import { CredentialScanner, type Detected, decideCredentials, withDetected } from "./dlp.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
 import { registerPassThrough } from "./passthrough.js";
 import type { PinStore } from "./pins.js";
 import { denial, type PolicySource } from "./policy-source.js";
 import { type PoolSession, UpstreamPool } from "./pool.js";
+import { resolveSecretRefs, type SecretSource } from "./secret-refs.js";
 import type { ListKind, Tool, Upstream } from "./upstream.js";
 import { deniedWhateverArgs } from "./visibility.js";
 
@@ -54,6 +56,8 @@ export interface GatewayInit {
   /** Diagnostics (stderr in the CLI: stdout carries the protocol). */
   log: (line: string) => void;
   context?: RequestContext;
+  /** Warden's secrets: injected into upstreams, scanned for in calls. */
+  secrets?: SecretSource;
   /** Tool pinning; without it definitions are not checked. */
   pins?: PinStore;
   /** Queue poll interval (ms). */
@@ -79,8 +83,10 @@ export class Gateway implements PoolSession {
   private readonly reportedChanges = new Set<string>();
   /** Definitions already checked against their pins (the upstream's cached list objects). */
   private readonly checkedDefinitions = new WeakSet<Tool>();
+  private readonly scanner: CredentialScanner;
 
   constructor(private readonly init: GatewayInit) {
+    this.scanner = new CredentialScanner(init.secrets);
     this.server = new Server(
       { name: "warden", version: init.version ?? "0.1.0" },
       {
@@ -98,6 +104,7 @@ export class Gateway implements PoolSession {
       init.pool ??
       new UpstreamPool(init.upstreams, init.log, init.version, {
         maxMessageBytes: init.options.maxMessageBytes,
+        prepare: (spec) => resolveSecretRefs(spec, this.scanner.source),
       });
     this.upstreams = this.pool.upstreams;
     this.leavePool = this.pool.join(this);
@@ -307,11 +314,15 @@ export class Gateway implements PoolSession {
     outcomeOf: (result: T) => Outcome,
     started = performance.now(),
   ): Promise<Ruling<T>> {
-    const request = this.request(address, args);
+    const detected = this.scanner.scan(args);
+    const request = withDetected(this.request(address, args), detected);
     let decision: Decision =
       this.auditProblem === null
         ? this.init.policy.decide(request)
         : denial(`audit log unavailable, so nothing is forwarded: ${this.auditProblem}`);
+    if (detected.length > 0) {
+      decision = decideCredentials(this.init.policy, request, detected, decision);
+    }
     if (decision.effect !== "deny" && this.init.pins?.changed(address.server, address.tool)) {
       decision = {
         ...decision,
@@ -422,6 +433,8 @@ export class Gateway implements PoolSession {
       ruling = { refused: `Warden: upstream "${address.server}" failed: ${error}` };
     }
     const upstreamUs = Math.round((performance.now() - sent) * 1000);
+    const screened = this.screen(address, ruling);
+    ruling = screened.ruling;
     const recorded = await this.record({
       request,
       decision,
@@ -431,9 +444,32 @@ export class Gateway implements PoolSession {
         upstreamUs,
         ...(error === undefined ? {} : { error }),
         ...(approval ? { approval } : {}),
+        ...(screened.detected.length > 0 ? { resultDetected: screened.detected } : {}),
       },
     });
     return recorded ? ruling : { refused: `Warden: result withheld: ${this.auditProblem}` };
+  }
+
+  /**
+   * Credentials in a result (a tool's content, a prompt's messages, a resource's contents) never
+   * reach the agent: replaced, or the result withheld.
+   */
+  private screen<T>(
+    address: ToolAddress,
+    ruling: Ruling<T>,
+  ): { ruling: Ruling<T>; detected: Detected[] } {
+    if (!("result" in ruling)) return { ruling, detected: [] };
+    const { value, found } = this.scanner.redact(ruling.result);
+    if (found.length === 0 || this.init.options.credentialsInResults !== "block") {
+      return { ruling: { result: value }, detected: found };
+    }
+    const what = found.map((d) => ("name" in d ? `secret ${d.name}` : d.detector)).join(", ");
+    return {
+      ruling: {
+        refused: `Warden withheld the result of ${address.server}/${address.tool}: it carries credentials (${what})`,
+      },
+      detected: found,
+    };
   }
 
   /** A call to a tool not yet listed in this session: its definition is checked first. */

@@ -27,4 +27,5 @@ export { qualify, SEPARATOR, splitQualified } from "./names.js";
 export { definitionHash, type Pin, type PinState, PinStore } from "./pins.js";
 export { FilePolicySource, failedPolicySource, type PolicySource } from "./policy-source.js";
 export { UpstreamPool } from "./pool.js";
+export { resolveSecretRefs, type SecretSource } from "./secret-refs.js";
 export { type TokenEntry, TokenStore, tokenFile } from "./tokens.js";

@@ -25,7 +25,11 @@ export class UpstreamPool {
     specs: UpstreamSpec[],
     private readonly log: (line: string) => void,
     version?: string,
-    options: { maxMessageBytes?: number } = {},
+    options: {
+      maxMessageBytes?: number;
+      /** Puts secrets into a spec as its upstream starts (secret-refs.ts). */
+      prepare?: (spec: UpstreamSpec) => UpstreamSpec;
+    } = {},
   ) {
     for (const spec of specs) {
       this.upstreams.set(
@@ -38,6 +42,7 @@ export class UpstreamPool {
               for (const session of this.sessions) session.listChanged(server, what);
             },
             elicit: (server, params) => this.elicit(server, params),
+            ...(options.prepare === undefined ? {} : { prepare: options.prepare }),
           },
           version,
           options,

@@ -35,6 +35,8 @@ export interface UpstreamHooks {
   listChanged(server: string, what: ListKind): void;
   /** The upstream asks the user something (`elicitation/create`) during a call. */
   elicit(server: string, params: ElicitRequest["params"]): Promise<ElicitResult>;
+  /** The spec as it is started, secrets put in (secret-refs.ts); may throw to keep it down. */
+  prepare?(spec: UpstreamSpec): UpstreamSpec;
 }
 
 /** Room for the rest of a pipe read beside a message at the size limit. */
@@ -174,7 +176,13 @@ export class Upstream {
         this.hooks.log(this.name, `protocol error: ${error.message}`);
       }
     };
-    const transport = this.transport();
+    let transport: Transport;
+    try {
+      transport = this.transport(this.hooks.prepare?.(this.spec) ?? this.spec);
+    } catch (error) {
+      this.markDown(messageOf(error));
+      throw this.unavailable();
+    }
     client.onclose = () => {
       if (this.client === client) {
         this.client = null;
@@ -199,8 +207,7 @@ export class Upstream {
     return client;
   }
 
-  private transport(): Transport {
-    const spec = this.spec;
+  private transport(spec: UpstreamSpec): Transport {
     if (spec.transport === "stdio") {
       const transport = new StdioClientTransport({
         command: spec.command,

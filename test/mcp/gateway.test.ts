@@ -27,6 +27,9 @@ rules:
   - id: everyday-tools
     kind: mcp.call
     allow: ["everything/echo", "everything/get-sum", "tiny/echo", "tiny/crash", "files/read_text_file", "files/list_allowed_directories"]
+  - id: tiny-echo-takes-tokens
+    kind: cred.use
+    allow: ["github:tiny/echo"]
   - id: no-env
     kind: mcp.call
     deny: ["everything/get-env"]

@@ -97,7 +97,7 @@ export async function serve(options: ServeOptions): Promise<number> {
       principal,
       audit,
       approvals: () => {
-        queue.store ??= ApprovalStore.open();
+        queue.store ??= ApprovalStore.open(undefined, held);
         return queue.store;
       },
       // Over HTTP the agent is not a process of this machine: no process tree to keep out.

@@ -27,6 +27,22 @@ describe("ApprovalStore", () => {
     expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  it("keeps credentials out of the stored copy that approvers read, not out of the digest", () => {
+    const home = mkdtempSync(join(tmpdir(), "warden-approvals-"));
+    const held = "crm-0123456789-held";
+    const s = ApprovalStore.open(home, [held]);
+    const made = request({
+      token: "ghp_0123456789abcdefghijklmnopqrstuvwxyz",
+      note: `key ${held}`,
+    });
+    const row = park(s, made);
+    const text = JSON.stringify(s.list());
+    expect(text).not.toContain("ghp_0123456789");
+    expect(text).not.toContain(held);
+    expect(text).toContain("REDACTED");
+    expect(row.digest).toBe(requestDigest(made));
+  });
+
   it("answers once; later answers are refused", () => {
     const s = store();
     const row = park(s, request({}));

@@ -13,7 +13,7 @@ import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { canonicalize } from "../audit/index.js";
+import { canonicalize, Redactor } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import type { Request } from "../policy/index.js";
 
@@ -106,19 +106,29 @@ CREATE INDEX IF NOT EXISTS approvals_status ON approvals (status, created_ms);
 
 export class ApprovalStore {
   private readonly db: Database.Database;
+  /**
+   * The stored copy of a request is what `warden approvals list` shows: credentials in its
+   * arguments are redacted there (the digest is of the request as made).
+   */
+  private readonly redactor: Redactor;
 
-  private constructor(readonly path: string) {
+  private constructor(
+    readonly path: string,
+    secrets: Iterable<string>,
+  ) {
+    this.redactor = new Redactor(secrets);
     this.db = new Database(path);
     this.db.pragma("busy_timeout = 10000");
     this.db.pragma("journal_mode = WAL");
     this.db.exec(SCHEMA);
   }
 
-  static open(home?: string): ApprovalStore {
+  /** `secrets`: values Warden holds, redacted from stored requests besides credential shapes. */
+  static open(home?: string, secrets: Iterable<string> = []): ApprovalStore {
     const dir = resolve(home ?? process.env.WARDEN_HOME ?? join(homedir(), ".warden"));
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      return new ApprovalStore(join(dir, "approvals.db"));
+      return new ApprovalStore(join(dir, "approvals.db"), secrets);
     } catch (error) {
       throw new WardenError(
         "APPROVALS_UNAVAILABLE",
@@ -147,7 +157,7 @@ export class ApprovalStore {
       .run(
         id,
         requestDigest(input.request),
-        JSON.stringify(input.request),
+        JSON.stringify(this.redactor.value(input.request, "request")),
         input.pep,
         input.rule,
         input.reason,

@@ -14,13 +14,17 @@ import { WardenError } from "../errors.js";
 import { checkSandbox, cleanupPlan, planSandbox } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
+import { loadShellAnalyzer } from "../shell/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
 import { EXIT, reportError } from "./output.js";
+import { decideCommand } from "./run-decision.js";
+import { runFallback, sandboxChoice } from "./run-fallback.js";
 
 interface RunOptions {
   policy?: string;
   workspace?: string;
   agent?: string;
+  reportOnly?: boolean;
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
@@ -32,9 +36,10 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     });
   }
   const policyPath = locatePolicy(options.policy);
-  const policy = loadPolicy(policyPath);
+  const policy = loadPolicy(policyPath, { shell: await loadShellAnalyzer() });
   const bwrap = process.env.WARDEN_BWRAP ?? "bwrap";
-  checkSandbox(bwrap);
+  const choice = sandboxChoice(process.env);
+  const bwrapProblem = choice === "landlock" ? null : bwrapUnavailable(bwrap);
 
   const session = randomUUID();
   const principal = { agent: options.agent ?? "unknown", session };
@@ -42,9 +47,37 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   const dir = mkdtempSync(join(tmpdir(), "warden-run-"));
   const socket = join(dir, "proxy.sock");
   const audit = AuditLog.open();
-  const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session });
+  const reportOnly = options.reportOnly === true;
+  const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session, reportOnly });
   proxy.on("auditError", (e: unknown) => reportError(e));
   try {
+    const cwd = process.cwd();
+    const refused = await decideCommand({
+      policy,
+      principal,
+      command,
+      cwd,
+      workspace,
+      audit,
+      reportOnly,
+    });
+    if (refused !== undefined) return refused;
+    if (choice === "landlock" || bwrapProblem !== null) {
+      const home = wardenHome();
+      return await runFallback({
+        policy,
+        policyFile: policyPath,
+        principal,
+        workspace,
+        command,
+        env: process.env,
+        wardenHome: home,
+        audit,
+        dir,
+        choice,
+        bwrapProblem,
+      });
+    }
     await proxy.listen({ path: socket });
     const plan = planSandbox({
       policy,
@@ -126,6 +159,17 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     await audit.flush().catch(() => {});
     audit.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Why bubblewrap cannot start a sandbox here, or null when it can. */
+function bwrapUnavailable(bwrap: string): WardenError | null {
+  try {
+    checkSandbox(bwrap);
+    return null;
+  } catch (error) {
+    if (error instanceof WardenError) return error;
+    throw error;
   }
 }
 

@@ -82,6 +82,7 @@ beforeAll(async () => {
   writeFileSync(join(home, ".ssh", "id_rsa"), "FAKE-PRIVATE-KEY\n");
   writeFileSync(join(home, "notes.txt"), "readable notes\n");
   mkdirSync(join(ws, ".claude"), { recursive: true });
+  mkdirSync(join(ws, "sub"));
   writeFileSync(join(ws, ".claude", "settings.json"), '{"hooks":{}}\n');
   env = { WARDEN_HOME: join(dir, "warden"), HOME: home };
   policyFile = join(dir, "policy.yaml");
@@ -90,7 +91,7 @@ beforeAll(async () => {
     `apiVersion: warden/v1
 kind: Policy
 metadata: { name: run-sandbox, version: "1" }
-defaults: { exec: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp.call: ask, cred.use: deny }
+defaults: { exec: allow, dynamic: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp.call: ask, cred.use: deny }
 rules:
   - id: secrets-stay-home
     kind: fs.read
@@ -98,6 +99,16 @@ rules:
   - id: test-origin
     kind: net.connect
     allow: ["127.0.0.1"]
+  - id: no-deleting
+    kind: exec
+    deny: ["rm *"]
+    reason: Deleting needs a human.
+  - id: push-asks
+    kind: exec
+    ask: ["git push *"]
+  - id: no-probes
+    kind: exec
+    deny: ["curl -H X-Probe:1 *"]
   - id: no-metadata
     kind: net.connect
     deny: ["169.254.169.254"]
@@ -263,13 +274,87 @@ describe("warden run", () => {
     expect(all).not.toContain("ghp_SUPERSECRETVALUE");
   });
 
-  it("refuses to run without bubblewrap, with the install hint", async () => {
-    const r = await wardenRun(["sh", "-c", "echo ran > ran.txt"], {
+  it("refuses to run when neither bubblewrap nor Landlock can start, with the install hint", async () => {
+    const r = await wardenRun(["sh", "-c", "echo ran > sub/ran.txt"], {
       WARDEN_BWRAP: join(dir, "no-such-bwrap"),
+      WARDEN_PYTHON: join(dir, "no-such-python3"),
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("SANDBOX_UNAVAILABLE");
+    expect(r.stderr).toMatch(/bubblewrap: .*no-such-bwrap is not installed/);
+    expect(r.stderr).toMatch(/Landlock: .*no-such-python3: not installed/);
     expect(r.stderr).toContain("apt-get install bubblewrap");
-    expect(existsSync(join(ws, "ran.txt"))).toBe(false);
+    expect(existsSync(join(ws, "sub", "ran.txt"))).toBe(false);
+  });
+
+  it("decides the command itself first: deny and ask refuse it with the rule (exit 126)", async () => {
+    const denied = await wardenRun(["sh", "-c", "echo ran > sub/denied.txt; rm -f sub/x"]);
+    expect(denied.status).toBe(126);
+    expect(denied.stderr).toContain("is denied (rule no-deleting)");
+    expect(denied.stderr).toContain("Deleting needs a human.");
+    const asked = await wardenRun(["git", "push", "origin", "main"]);
+    expect(asked.status).toBe(126);
+    expect(asked.stderr).toContain("needs approval (rule push-asks)");
+    expect(asked.stderr).toContain("cannot ask anyone");
+    expect(existsSync(join(ws, "sub", "denied.txt"))).toBe(false);
+    const decided = events("exec.sandbox").filter((e) => e.context.phase === "decide");
+    expect(decided.find((e) => e.target.command.includes("denied.txt"))?.decision).toMatchObject({
+      effect: "deny",
+      rule: "no-deleting",
+    });
+    expect(
+      decided.find((e) => e.target.command === "git push origin main")?.decision,
+    ).toMatchObject({
+      effect: "ask",
+      rule: "push-asks",
+    });
+    // A refused command never starts a sandbox.
+    expect(
+      events("exec.sandbox").filter(
+        (e) => e.context.phase === "start" && e.target.command.includes("denied.txt"),
+      ),
+    ).toEqual([]);
+  });
+
+  it("--report-only lets a denied command and a denied host through, and audits both as would-deny", async () => {
+    const other = http.createServer((_req, res) => res.end("hello from 127.0.0.2\n"));
+    other.listen(0, "127.0.0.2");
+    await once(other, "listening");
+    const port = (other.address() as AddressInfo).port;
+    const curl = [
+      "curl",
+      "-H",
+      "X-Probe:1",
+      "-sS",
+      "-i",
+      "--max-time",
+      "5",
+      `http://127.0.0.2:${port}/`,
+    ];
+    try {
+      const enforced = await wardenRun(curl);
+      expect(enforced.status).toBe(126);
+      expect(enforced.stderr).toContain("rule no-probes");
+
+      const r = await wardenRun(curl, {}, ["--report-only"]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("hello from 127.0.0.2");
+      expect(r.stderr).toContain("report-only");
+      const decide = events("exec.sandbox").find(
+        (e) => e.context.phase === "decide" && e.context.reportOnly === true,
+      );
+      expect(decide).toMatchObject({ decision: { effect: "deny", rule: "no-probes" } });
+      const session = decide.principal.session as string;
+      const conn = events("net.proxy").find(
+        (e) => e.kind === "net.connect" && e.principal.session === session,
+      );
+      expect(conn).toMatchObject({
+        target: { host: "127.0.0.2", port },
+        decision: { effect: "deny" },
+        context: { reportOnly: true },
+      });
+    } finally {
+      other.close();
+    }
   });
 });

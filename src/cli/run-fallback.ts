@@ -14,6 +14,8 @@ import { WardenError } from "../errors.js";
 import {
   LANDLOCK_HINT,
   type LandlockStart,
+  PROTECTED_DIRS,
+  PROTECTED_FILES,
   planLandlock,
   planSandbox,
   startLandlock,
@@ -84,7 +86,11 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     const plan = planLandlock({
       workspace: i.workspace,
       hidden: base.hidden,
-      readOnly: base.readOnly,
+      // The protected names whether or not they exist (and were planned): none may be created.
+      readOnly: [
+        ...base.readOnly,
+        ...[...PROTECTED_DIRS, ...PROTECTED_FILES].map((p) => join(i.workspace, p)),
+      ],
       tmpDir: tmp,
     });
     try {

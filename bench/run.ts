@@ -4,6 +4,7 @@ import { hookBench } from "./hook.bench.js";
 import { policyBench } from "./policy.bench.js";
 import { proxyBench } from "./proxy.bench.js";
 import { missed } from "./report.js";
+import { sandboxBench } from "./sandbox.bench.js";
 import { shellBench } from "./shell.bench.js";
 
 process.stdout.write(`Warden benchmarks — node ${process.version}, medians of repeated runs\n\n`);
@@ -16,6 +17,8 @@ process.stdout.write("\n");
 await proxyBench();
 process.stdout.write("\n");
 await hookBench();
+process.stdout.write("\n");
+await sandboxBench();
 const failures = missed();
 process.stdout.write(
   `\n${failures.length === 0 ? "all targets met" : `${failures.length} target(s) missed: ${failures.map((f) => f.name).join("; ")}`}\n`,

@@ -67,7 +67,7 @@ export const MIN_ABI = 3;
 
 export const LANDLOCK_HINT =
   "install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces, or " +
-  "provide python3 and a kernel with Landlock (5.19+, `landlock` in the lsm= boot parameter); " +
+  "provide python3 and a kernel with Landlock (Linux 6.2+, `landlock` in the lsm= boot parameter); " +
   "Warden never runs the command unsandboxed unless the policy says `sandbox: optional`";
 
 export type LandlockRule = [path: string, rights: number];

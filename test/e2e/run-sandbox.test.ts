@@ -250,11 +250,13 @@ describe("warden run", () => {
       { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
     );
     let out = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
+    // Signalled once the command says it is ready (however long a loaded machine takes to start it).
+    await new Promise<void>((ready) => {
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("ready")) ready();
+      });
     });
-    for (let i = 0; i < 100 && !out.includes("ready"); i++)
-      await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");
     expect(out).toContain("got-term");

@@ -92,6 +92,29 @@ afterAll(() => {
 });
 
 describe("warden run with Landlock", () => {
+  it("passes a signal sent to warden run on to the confined command", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "run", "--policy", join(dir, "policy.yaml"), "--workspace", ws, "--"].concat([
+        "sh",
+        "-c",
+        'trap "echo got-term; exit 5" TERM; echo ready; sleep 10 & wait',
+      ]),
+      { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, WARDEN_SANDBOX: "landlock" } },
+    );
+    let out = "";
+    await new Promise<void>((ready) => {
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("ready")) ready();
+      });
+    });
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect(out).toContain("got-term");
+    expect(code).toBe(5);
+  });
+
   it("hides secrets, writes only the workspace and its temp dir, keeps settings read-only, passes the exit code", async () => {
     const script = [
       'cat "$HOME/notes.txt"',
@@ -175,6 +198,9 @@ attempt("udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b
 attempt("unix", lambda: socket.socket(socket.AF_UNIX).connect(${JSON.stringify(unixPath)}))
 attempt("tfo", lambda: socket.socket().sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", ${tcpPort})))
 attempt("listen", lambda: socket.socket().listen())
+import fcntl, os, termios
+attempt("tiocsti", lambda: fcntl.ioctl(0, termios.TIOCSTI, b"x"))
+print("session=" + str(os.getsid(0) == os.getpid()))
 `;
     try {
       const curl = await wardenRun("policy.yaml", [
@@ -190,6 +216,10 @@ attempt("listen", lambda: socket.socket().listen())
       for (const name of ["tcp", "udp", "unix", "tfo", "listen"]) {
         expect(r.stdout).toMatch(new RegExp(`^${name}=(1|13)$`, "m")); // EPERM or EACCES
       }
+      // Nothing can be typed into the terminal warden run was started from: own session, and
+      // TIOCSTI refused by seccomp (EPERM, not the ENOTTY a pipe would give).
+      expect(r.stdout).toContain("tiocsti=1\n");
+      expect(r.stdout).toContain("session=True");
       expect(tcpHits).toBe(0);
       expect(udpHits).toBe(0);
     } finally {

@@ -7,10 +7,11 @@
  *      knows, TCP bind/connect (ABI ≥ 4, with no rule: all refused) and, at ABI ≥ 6, the abstract
  *      unix socket and signal scopes; adds one path-beneath rule per CONFIG entry;
  *   2. drops every capability (bounding and ambient sets too: root stays root, without powers);
- *   3. sets no_new_privs, restricts itself, installs a seccomp filter that refuses socket() for
+ *   3. starts a new session (no controlling terminal, as bwrap --new-session), sets
+ *      no_new_privs, restricts itself, installs a seccomp filter that refuses socket() for
  *      anything but TCP (which Landlock then refuses to connect or bind) and netlink, TCP Fast
- *      Open sends (they connect without Landlock's check), listen(), io_uring, the x32 ABI and
- *      foreign architectures;
+ *      Open sends (they connect without Landlock's check), listen(), io_uring, the TIOCSTI and
+ *      TIOCLINUX ioctls, the x32 ABI and foreign architectures;
  *   4. reports `ready ABI` on fd 3 and waits for Warden's `g` on fd 4 (Warden records the start
  *      event in between), closes both and execs CMD. Any failure before that is `error MESSAGE`
  *      on fd 3 and exit 125, so Warden can say why and refuse, never run CMD unconfined.
@@ -48,15 +49,15 @@ def call(name, result):
         fail(name + ": " + errno.errorcode.get(code, str(code)) + " (" + os.strerror(code) + ")")
     return result
 
-# (seccomp audit arch, socket, listen, capset, sendto, sendmsg, sendmmsg, has x32)
+# (seccomp audit arch, socket, listen, capset, sendto, sendmsg, sendmmsg, ioctl, has x32)
 ARCHES = {
-    "x86_64": (0xC000003E, 41, 50, 126, 44, 46, 307, True),
-    "aarch64": (0xC00000B7, 198, 201, 91, 206, 211, 269, False),
+    "x86_64": (0xC000003E, 41, 50, 126, 44, 46, 307, 16, True),
+    "aarch64": (0xC00000B7, 198, 201, 91, 206, 211, 269, 29, False),
 }
 arch = ARCHES.get(platform.machine())
 if arch is None:
     fail("unsupported architecture " + platform.machine())
-AUDIT_ARCH, NR_SOCKET, NR_LISTEN, NR_CAPSET, NR_SENDTO, NR_SENDMSG, NR_SENDMMSG, X32 = arch
+AUDIT_ARCH, NR_SOCKET, NR_LISTEN, NR_CAPSET, NR_SENDTO, NR_SENDMSG, NR_SENDMMSG, NR_IOCTL, X32 = arch
 NR_CREATE, NR_ADD_RULE, NR_RESTRICT = 444, 445, 446
 
 abi = libc.syscall(L(NR_CREATE), None, L(0), L(1))
@@ -109,6 +110,11 @@ for name in ("CapEff", "CapPrm", "CapInh", "CapAmb") + (("CapBnd",) if os.geteui
     if int(status.get(name, "1"), 16) != 0:
         fail("could not drop capabilities (" + name + " " + status.get(name, "?").strip() + ")")
 
+# A new session, as bwrap --new-session: no controlling terminal to push input into.
+try:
+    os.setsid()
+except OSError as e:
+    fail("setsid: " + e.strerror)
 call("no_new_privs", libc.prctl(PR_SET_NO_NEW_PRIVS, L(1), L(0), L(0), L(0)))
 call("landlock_restrict_self", libc.syscall(L(NR_RESTRICT), L(ruleset), L(0)))
 os.close(ruleset)
@@ -117,6 +123,7 @@ os.close(ruleset)
 LD, JEQ, JGE, AND, RET = 0x20, 0x15, 0x35, 0x54, 0x06
 ALLOW, DENY, KILL = 0x7FFF0000, 0x00050000 | errno.EPERM, 0x80000000
 AF_INET, AF_INET6, AF_NETLINK, SOCK_STREAM, MSG_FASTOPEN = 2, 10, 16, 1, 0x20000000
+TIOCSTI, TIOCLINUX = 0x5412, 0x541C
 program = [
     (LD, 0, 0, 4), (JEQ, 0, "kill", AUDIT_ARCH),
     (LD, 0, 0, 0),
@@ -125,6 +132,7 @@ program = [
     # TCP Fast Open connects inside sendto/sendmsg, where Landlock's connect check never runs.
     (JEQ, "flags3", 0, NR_SENDTO), (JEQ, "flags3", 0, NR_SENDMMSG), (JEQ, "flags2", 0, NR_SENDMSG),
     (JEQ, "deny", 0, NR_LISTEN),
+    (JEQ, "ioctl", 0, NR_IOCTL),
     (JEQ, "deny", 0, 425), (JEQ, "deny", 0, 426), (JEQ, "deny", "allow", 427),   # io_uring_*
     "socket", (LD, 0, 0, 16),
     (JEQ, "allow", 0, AF_NETLINK),
@@ -134,6 +142,8 @@ program = [
     "flags2", (LD, 0, 0, 32), (JEQ, "fastopen", "fastopen", 0),
     "flags3", (LD, 0, 0, 40),
     "fastopen", (AND, 0, 0, MSG_FASTOPEN), (JEQ, "allow", "deny", 0),
+    # Typing into the terminal Warden was started from (a command line run after Warden exits).
+    "ioctl", (LD, 0, 0, 24), (JEQ, "deny", 0, TIOCSTI), (JEQ, "deny", "allow", TIOCLINUX),
     "allow", (RET, 0, 0, ALLOW),
     "deny", (RET, 0, 0, DENY),
     "kill", (RET, 0, 0, KILL),

@@ -1,8 +1,10 @@
 /**
- * `warden run [--policy FILE] [--workspace DIR] [--agent NAME] -- CMD ARGS…`: CMD under
- * bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way out, on a
- * private unix socket bridged into the sandbox. One session id ties the start and exit events to
+ * `warden run [--policy FILE] [--workspace DIR] [--agent NAME] [--report-only] -- CMD ARGS…`:
+ * CMD under bubblewrap (src/exec/sandbox) with Warden's egress proxy (src/net) as its only way
+ * out, on a private unix socket bridged into the sandbox. One session id ties the start and exit events to
  * every connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
+ * CMD is decided first (run-decision.ts); where bubblewrap cannot start, run-fallback.ts confines
+ * it with Landlock (or, under `sandbox: optional`, runs it unconfined).
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -63,15 +65,13 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     });
     if (refused !== undefined) return refused;
     if (choice === "landlock" || bwrapProblem !== null) {
-      const home = wardenHome();
+      const fallback = { policyFile: policyPath, env: process.env, wardenHome: wardenHome() };
       return await runFallback({
+        ...fallback,
         policy,
-        policyFile: policyPath,
         principal,
         workspace,
         command,
-        env: process.env,
-        wardenHome: home,
         audit,
         dir,
         choice,

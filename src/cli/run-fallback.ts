@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { constants } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import {
@@ -79,7 +79,7 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     delete env[name.toLowerCase()];
   }
 
-  const problems = i.bwrapProblem === null ? [] : [`bubblewrap: ${messageOf(i.bwrapProblem)}`];
+  const problems = i.bwrapProblem === null ? [] : [`bubblewrap: ${reasonOf(i.bwrapProblem)}`];
   let landlock: LandlockStart | undefined;
   if (i.choice !== "bwrap") {
     env.WARDEN_SANDBOX = "landlock";
@@ -96,20 +96,16 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     try {
       landlock = await startLandlock(i.env.WARDEN_PYTHON ?? "python3", plan, i.command, env, cwd);
     } catch (error) {
-      problems.push(`Landlock: ${error instanceof WardenError ? error.message : messageOf(error)}`);
+      problems.push(`Landlock: ${reasonOf(error)}`);
     }
   }
   if (landlock === undefined && i.policy.sandbox !== "optional") {
-    throw new WardenError(
-      "SANDBOX_UNAVAILABLE",
-      `cannot start the sandbox: ${problems.join("; ")}`,
-      {
-        hint: LANDLOCK_HINT,
-      },
-    );
+    const why = `cannot start the sandbox: ${problems.join("; ")}`;
+    throw new WardenError("SANDBOX_UNAVAILABLE", why, { hint: LANDLOCK_HINT });
   }
   const sandbox = landlock === undefined ? "none" : "landlock";
-  if (sandbox === "none") env.WARDEN_SANDBOX = "none";
+  // Nothing confines the command: it must not believe (nor tell a nested warden run) otherwise.
+  if (sandbox === "none") delete env.WARDEN_SANDBOX;
 
   const target = { command: i.command.join(" "), argv: i.command, cwd };
   const started = Date.now();
@@ -137,7 +133,7 @@ export async function runFallback(i: FallbackInput): Promise<number> {
   }
   if (landlock !== undefined) {
     process.stderr.write(
-      `warden: ${i.bwrapProblem === null ? "WARDEN_SANDBOX=landlock" : "bubblewrap cannot start here"}: confining with Landlock (ABI ${landlock.abi}); the command has no network at all\n`,
+      `warden: ${i.bwrapProblem === null ? "WARDEN_SANDBOX=landlock" : `bubblewrap cannot start here (${reasonOf(i.bwrapProblem)})`}: confining with Landlock (ABI ${landlock.abi}); the command has no network at all\n`,
     );
   } else {
     process.stderr.write(
@@ -161,13 +157,19 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     target,
     context: {
       phase: "exit",
-      workspace: resolve(i.workspace),
+      workspace: i.workspace,
       exitCode: exit,
       signal,
       durationMs: Date.now() - started,
     },
   });
   return exit;
+}
+
+/** An error's reason without the "cannot start…" both mechanisms' errors begin with. */
+function reasonOf(error: unknown): string {
+  const text = error instanceof WardenError ? error.message : messageOf(error);
+  return text.replace(/^cannot (start the sandbox|confine with Landlock): /, "");
 }
 
 /** The command's exit code (128+N when signal N ended it; 127 when it could not be started). */

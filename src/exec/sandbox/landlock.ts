@@ -154,6 +154,8 @@ export async function startLandlock(
   });
   const status = child.stdio[3];
   const gate = child.stdio[4] as Writable | null;
+  // A launcher that died early closes its end: its exit is what tells, not EPIPE here.
+  gate?.on("error", () => {});
   const line = await new Promise<string>((done) => {
     let text = "";
     status?.on("data", (c: Buffer) => {

@@ -52,14 +52,16 @@ export const WRITE =
   FS.refer |
   FS.truncate;
 const DEVICE = FS.readFile | FS.writeFile;
-/** Devices every shell expects to open; the terminal also takes ioctls (termios). */
+/**
+ * Devices every shell expects to open. Not /dev/tty: the command runs in a session of its own,
+ * without a controlling terminal (its inherited stdio still works).
+ */
 const DEVICES: [string, number][] = [
   ["/dev/null", DEVICE],
   ["/dev/zero", DEVICE],
   ["/dev/full", DEVICE],
   ["/dev/random", DEVICE],
   ["/dev/urandom", DEVICE],
-  ["/dev/tty", DEVICE | FS.ioctlDev],
 ];
 
 /** ABI 3 is the first that handles truncate(2); below it a read-only file could be emptied. */

@@ -282,6 +282,8 @@ describe("sandbox: optional", () => {
     const [start] = starts("token=[");
     expect(start.context).toMatchObject({ sandbox: "none", envRemoved: ["GITHUB_TOKEN"] });
     expect(start.context.unavailable).toHaveLength(2);
+    const all = cli(["audit", "search", "--json", "--limit", "1000"], env).stdout;
+    expect(all).not.toContain("ghp_OPTIONALSECRET");
   });
 
   it("without it, the same run is refused", async () => {

@@ -49,7 +49,7 @@ export async function decideCommand(input: RunDecisionInput): Promise<number | u
   });
   if (!refused) return undefined;
 
-  const rule = decision.rule === null ? "the exec default" : `rule ${decision.rule}`;
+  const rule = decision.rule === null ? "no rule: default" : `rule ${decision.rule}`;
   const what = decision.effect === "ask" ? "needs approval" : "is denied";
   if (passed) {
     process.stderr.write(

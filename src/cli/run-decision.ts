@@ -49,15 +49,15 @@ export async function decideCommand(input: RunDecisionInput): Promise<number | u
   });
   if (!refused) return undefined;
 
-  const rule = decision.rule === null ? "no rule: default" : `rule ${decision.rule}`;
+  const rule = decision.rule === null ? "" : ` (rule ${decision.rule})`;
   const what = decision.effect === "ask" ? "needs approval" : "is denied";
   if (passed) {
     process.stderr.write(
-      `warden: report-only: ${target.command} ${what} (${rule}: ${decision.reason}); running it anyway\n`,
+      `warden: report-only: ${target.command} ${what}${rule}: ${decision.reason}; running it anyway\n`,
     );
     return undefined;
   }
-  process.stderr.write(`warden: ${target.command} ${what} (${rule}): ${decision.reason}\n`);
+  process.stderr.write(`warden: ${target.command} ${what}${rule}: ${decision.reason}\n`);
   if (decision.effect === "ask") {
     process.stderr.write(
       "  hint: warden run cannot ask anyone; allow the command in the policy, or let the agent run it through its hook, where its own prompt asks\n",

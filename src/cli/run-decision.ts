@@ -30,7 +30,8 @@ export async function decideCommand(input: RunDecisionInput): Promise<number | u
     kind: "exec",
     principal: input.principal,
     target,
-    context: { workspace: input.workspace },
+    // `via` lets a policy allow a command only when it starts contained (an agent CLI, say).
+    context: { workspace: input.workspace, via: "warden run" },
   });
   const refused = decision.effect !== "allow";
   const passed = refused && input.reportOnly;

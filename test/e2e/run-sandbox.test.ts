@@ -300,6 +300,8 @@ describe("warden run", () => {
     expect(asked.stderr).toContain("cannot ask anyone");
     expect(existsSync(join(ws, "sub", "denied.txt"))).toBe(false);
     const decided = events("exec.sandbox").filter((e) => e.context.phase === "decide");
+    // A policy can tell a command started contained from one asked for through a hook.
+    expect(decided[0]?.context.via).toBe("warden run");
     expect(decided.find((e) => e.target.command.includes("denied.txt"))?.decision).toMatchObject({
       effect: "deny",
       rule: "no-deleting",

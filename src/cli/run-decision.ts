@@ -26,12 +26,13 @@ export interface RunDecisionInput {
 export async function decideCommand(input: RunDecisionInput): Promise<number | undefined> {
   const started = performance.now();
   const target = { command: input.command.map(shellQuote).join(" "), cwd: input.cwd };
+  // `via` lets a policy allow a command only when it starts contained (an agent CLI, say).
+  const context = { workspace: input.workspace, via: "warden run" };
   const decision = input.policy.decide({
     kind: "exec",
     principal: input.principal,
     target,
-    // `via` lets a policy allow a command only when it starts contained (an agent CLI, say).
-    context: { workspace: input.workspace, via: "warden run" },
+    context,
   });
   const refused = decision.effect !== "allow";
   const passed = refused && input.reportOnly;
@@ -40,11 +41,7 @@ export async function decideCommand(input: RunDecisionInput): Promise<number | u
     pep: "exec.sandbox",
     principal: input.principal,
     target,
-    context: {
-      phase: "decide",
-      workspace: input.workspace,
-      ...(passed ? { reportOnly: true } : {}),
-    },
+    context: { phase: "decide", ...context, ...(passed ? { reportOnly: true } : {}) },
     decision,
     latencyUs: Math.max(1, Math.round((performance.now() - started) * 1000)),
   });

@@ -10,6 +10,7 @@ import { policyBench } from "./policy.bench.js";
 import { proxyBench } from "./proxy.bench.js";
 import { missed } from "./report.js";
 import { sandboxBench } from "./sandbox.bench.js";
+import { sandboxPlanBench } from "./sandbox-plan.bench.js";
 import { shellBench } from "./shell.bench.js";
 
 const GROUPS: Record<string, () => unknown> = {
@@ -20,6 +21,7 @@ const GROUPS: Record<string, () => unknown> = {
   mcp: mcpBench,
   hook: hookBench,
   sandbox: sandboxBench,
+  "sandbox-plan": sandboxPlanBench,
   dlp: dlpBench,
 };
 const chosen = process.argv.slice(2);

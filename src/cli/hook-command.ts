@@ -141,7 +141,7 @@ export async function decideHook(
   let rewrite: string | undefined;
   if (setting.sandbox && call?.shellCommand !== undefined && adapter.canRewrite(call)) {
     const { sandboxRewrite } = await import("../exec/hooks/types.js");
-    rewrite = sandboxRewrite(call.shellCommand, setting.invocation);
+    rewrite = sandboxRewrite(call.shellCommand, setting.invocation, agent);
   }
   const answer = adapter.answer(result.decision, call, rewrite === undefined ? {} : { rewrite });
   return { ...answer, stderr: problems + answer.stderr };

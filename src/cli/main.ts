@@ -239,7 +239,7 @@ program
   .command("run")
   .argument("<command...>", "the command and its arguments, after --")
   .description(
-    "run a command under bubblewrap: read-only system, writable workspace, no network but Warden's egress proxy",
+    "run a command under bubblewrap (or Landlock): read-only system, writable workspace, no network but Warden's egress proxy",
   )
   .option(
     "--policy <file>",
@@ -247,12 +247,20 @@ program
   )
   .option("--workspace <dir>", "the writable directory (default: the current directory)")
   .option("--agent <name>", "the agent named in the audit and the proxy credentials", "unknown")
+  .option(
+    "--report-only",
+    "record what would be refused (the command, connections) and let it run: for rollout",
+  )
   .addHelpText(
     "after",
     `
 Example: warden run --agent claude-code -- claude
-Needs bubblewrap (apt-get install bubblewrap); without it, or without user namespaces, it refuses
-to run the command at all. Exit code is the command's (128+N when signal N ended it).`,
+CMD itself is decided first, like an agent's hook decides it: deny or ask refuses it (exit 126).
+Needs bubblewrap (apt-get install bubblewrap). Where bubblewrap cannot start (not installed, user
+namespaces refused) it confines CMD with Landlock through python3 instead, with no network at all,
+and says so. WARDEN_SANDBOX=bwrap or =landlock picks one. With neither it refuses to run CMD,
+unless the policy says \`sandbox: optional\` (then CMD runs unconfined, with a warning and an audit
+record). Exit code is the command's (128+N when signal N ended it). See docs/sandbox.md.`,
   )
   .action(
     run(

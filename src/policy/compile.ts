@@ -10,7 +10,7 @@ import { ExecIndex } from "./exec-index.js";
 import { FsIndex } from "./fs-index.js";
 import { credIndex, mcpIndex } from "./name-index.js";
 import { NetIndex } from "./net-index.js";
-import { readPolicySpec } from "./policy-spec.js";
+import { readPolicySpec, type SandboxRequirement } from "./policy-spec.js";
 import { Role } from "./roles.js";
 import type { CompiledRule, DecideOptions, KindIndex } from "./rule.js";
 import { warnShadowedAllows } from "./shadowing.js";
@@ -22,6 +22,8 @@ export interface CompiledPolicy {
   readonly identity: PolicyIdentity;
   readonly ruleCount: number;
   readonly warnings: Diagnostic[];
+  /** `sandbox:`: whether `warden run` may run unconfined when no sandbox mechanism works. */
+  readonly sandbox: SandboxRequirement;
   /** Never throws: a malformed request is denied with a reason. */
   decide(request: Request, options?: DecideOptions): Decision;
   explain(request: Request): Explanation;
@@ -159,6 +161,7 @@ export function lintSource(
   const policy: CompiledPolicy = {
     identity,
     ruleCount: spec.rules.length,
+    sandbox: spec.sandbox,
     warnings,
     decide: (request, options) => engine.decide(request, options),
     explain: (request) => engine.explain(request),

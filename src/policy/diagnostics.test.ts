@@ -38,7 +38,7 @@ describe("policy diagnostics", () => {
 
   it("lists valid keys when nothing is close", () => {
     const [d] = lintPolicy(`${HEAD}frobnicate: 1\n`).diagnostics;
-    expect(d?.hint).toBe("valid keys: apiVersion, kind, metadata, defaults, roles, rules");
+    expect(d?.hint).toBe("valid keys: apiVersion, kind, metadata, defaults, sandbox, roles, rules");
   });
 
   it.each([

@@ -9,6 +9,7 @@ export {
 export { type Diagnostic, formatDiagnostic, PolicyError } from "./diagnostics.js";
 export type { Explanation, RuleExplanation } from "./engine.js";
 export { forgetRealRoots } from "./fs-path.js";
+export type { SandboxRequirement } from "./policy-spec.js";
 export {
   type PolicyTestCase,
   type PolicyTestReport,

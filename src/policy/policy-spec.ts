@@ -36,9 +36,23 @@ export interface PolicySpec {
   dynamicDefault: Effect | null;
   roles: Map<string, { spec: RoleSpec; node: Node }>;
   rules: RuleSpec[];
+  /** `sandbox:` whether `warden run` may run a command unconfined when no sandbox can start. */
+  sandbox: SandboxRequirement;
 }
 
-const TOP_KEYS = ["apiVersion", "kind", "metadata", "defaults", "roles", "rules"] as const;
+/** `required` (the default): no sandbox, no run. `optional`: run unconfined, loudly, audited. */
+export const SANDBOX_REQUIREMENTS = ["required", "optional"] as const;
+export type SandboxRequirement = (typeof SANDBOX_REQUIREMENTS)[number];
+
+const TOP_KEYS = [
+  "apiVersion",
+  "kind",
+  "metadata",
+  "defaults",
+  "sandbox",
+  "roles",
+  "rules",
+] as const;
 const METADATA_KEYS = ["name", "version", "description"] as const;
 const ROLE_KEYS = ["users", "groups", "agents"] as const;
 const RULE_KEYS = ["id", "kind", "allow", "ask", "deny", "roles", "when", "reason"] as const;
@@ -77,6 +91,7 @@ export function readPolicySpec(src: YamlSource): PolicySpec | null {
     dynamicDefault: null,
     roles: new Map(),
     rules: [],
+    sandbox: "required",
   };
   const seen = new Set<string>();
   for (const pair of src.entries(top, TOP_KEYS, "the policy document")) {
@@ -113,6 +128,9 @@ export function readPolicySpec(src: YamlSource): PolicySpec | null {
         break;
       case "defaults":
         readDefaults(src, value, spec);
+        break;
+      case "sandbox":
+        readSandbox(src, value, spec);
         break;
       case "roles":
         readRoles(src, value, spec);
@@ -184,6 +202,21 @@ function readDefaults(src: YamlSource, node: Node | null, spec: PolicySpec): voi
     const effect = readEffect(src, pair.value, `defaults.${kind}`);
     if (effect !== null) spec.defaults[kind as Kind] = effect;
   }
+}
+
+function readSandbox(src: YamlSource, node: Node | null, spec: PolicySpec): void {
+  const text = isScalar(node) ? String(node.value) : null;
+  if (text !== null && (SANDBOX_REQUIREMENTS as readonly string[]).includes(text)) {
+    spec.sandbox = text as SandboxRequirement;
+    return;
+  }
+  const suggestion = text === null ? undefined : nearest(text, SANDBOX_REQUIREMENTS);
+  src.report(
+    node,
+    "POLICY_BAD_SANDBOX",
+    `sandbox must be required or optional, not ${text === null ? "that" : `\`${text}\``}`,
+    suggestion === undefined ? undefined : `did you mean \`${suggestion}\`?`,
+  );
 }
 
 function readEffect(src: YamlSource, node: Node | null, what: string): Effect | null {

@@ -156,7 +156,7 @@ describe("warden hook claude-code", () => {
     const out = JSON.parse(r.stdout).hookSpecificOutput;
     expect(out.permissionDecision).toBe("allow");
     expect(out.updatedInput).toEqual({
-      command: `${process.execPath} ${CLI} run -- bash -c 'git status'`,
+      command: `${process.execPath} ${CLI} run --agent 'claude-code' -- bash -c 'git status'`,
       timeout: 9,
     });
   });
@@ -316,7 +316,7 @@ describe("warden hook gemini-cli, cursor and codex", () => {
       hookSpecificOutput: {
         hookEventName: "BeforeTool",
         tool_input: {
-          command: `${process.execPath} ${CLI} run -- bash -c 'git status'`,
+          command: `${process.execPath} ${CLI} run --agent 'gemini-cli' -- bash -c 'git status'`,
           dir_path: "sub",
         },
       },

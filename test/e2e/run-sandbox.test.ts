@@ -90,6 +90,7 @@ beforeAll(async () => {
   writeFileSync(join(home, ".ssh", "id_rsa"), "FAKE-PRIVATE-KEY\n");
   writeFileSync(join(home, "notes.txt"), "readable notes\n");
   mkdirSync(join(ws, ".claude"), { recursive: true });
+  mkdirSync(join(ws, "sub"));
   writeFileSync(join(ws, ".claude", "settings.json"), '{"hooks":{}}\n');
   env = { WARDEN_HOME: join(dir, "warden"), HOME: home };
   policyFile = join(dir, "policy.yaml");
@@ -98,7 +99,7 @@ beforeAll(async () => {
     `apiVersion: warden/v1
 kind: Policy
 metadata: { name: run-sandbox, version: "1" }
-defaults: { exec: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp.call: ask, cred.use: deny }
+defaults: { exec: allow, dynamic: allow, fs.read: allow, fs.write: allow, net.connect: deny, mcp.call: ask, cred.use: deny }
 rules:
   - id: secrets-stay-home
     kind: fs.read
@@ -106,6 +107,16 @@ rules:
   - id: test-origin
     kind: net.connect
     allow: ["127.0.0.1"]
+  - id: no-deleting
+    kind: exec
+    deny: ["rm *"]
+    reason: Deleting needs a human.
+  - id: push-asks
+    kind: exec
+    ask: ["git push *"]
+  - id: no-probes
+    kind: exec
+    deny: ["curl -H X-Probe:1 *"]
   - id: no-metadata
     kind: net.connect
     deny: ["169.254.169.254"]
@@ -279,11 +290,14 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
     writeFileSync(join(ws, "packages", "api", ".env"), "DB_PASSWORD=NESTED-SECRET\n");
     writeFileSync(join(ws, "packages", "api", "config", "tls.pem"), "PEM-SECRET\n");
     writeFileSync(join(ws, "packages", "api", "config", "app.json"), '{"port":8080}\n');
-    const r = await wardenRun([
-      "sh",
-      "-c",
-      'cat packages/api/.env packages/api/config/tls.pem; cat packages/api/config/app.json; echo "echo=ok" >> packages/api/.env; echo "write=$?"',
-    ]);
+    // A script file, so that the decision on the command line (which would refuse these reads
+    // spelled out) is not what stops them: the sandbox is.
+    const script = join(dir, "nested-secrets.sh");
+    writeFileSync(
+      script,
+      'cat packages/api/.env packages/api/config/tls.pem; cat packages/api/config/app.json; echo "echo=ok" >> packages/api/.env; echo "write=$?"\n',
+    );
+    const r = await wardenRun(["sh", script]);
     expect(r.stdout).not.toContain("NESTED-SECRET");
     expect(r.stdout).not.toContain("PEM-SECRET");
     expect(r.stdout).toContain('{"port":8080}');
@@ -292,7 +306,7 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
       "DB_PASSWORD=NESTED-SECRET\n",
     );
     const start = events("exec.sandbox").find(
-      (e) => e.context.phase === "start" && e.target.command.includes("tls.pem"),
+      (e) => e.context.phase === "start" && e.target.command.includes("nested-secrets.sh"),
     );
     expect(start.context.hidden).toEqual(
       expect.arrayContaining([
@@ -401,11 +415,13 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
       { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
     );
     let out = "";
-    child.stdout.on("data", (c: Buffer) => {
-      out += c.toString();
+    // Signalled once the command says it is ready (however long a loaded machine takes to start it).
+    await new Promise<void>((ready) => {
+      child.stdout.on("data", (c: Buffer) => {
+        out += c.toString();
+        if (out.includes("ready")) ready();
+      });
     });
-    for (let i = 0; i < 100 && !out.includes("ready"); i++)
-      await new Promise((r) => setTimeout(r, 50));
     child.kill("SIGTERM");
     const [code] = await once(child, "exit");
     expect(out).toContain("got-term");
@@ -425,13 +441,89 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
     expect(all).not.toContain("ghp_SUPERSECRETVALUE");
   });
 
-  it("refuses to run without bubblewrap, with the install hint", async () => {
-    const r = await wardenRun(["sh", "-c", "echo ran > ran.txt"], {
+  it("refuses to run when neither bubblewrap nor Landlock can start, with the install hint", async () => {
+    const r = await wardenRun(["sh", "-c", "echo ran > sub/ran.txt"], {
       WARDEN_BWRAP: join(dir, "no-such-bwrap"),
+      WARDEN_PYTHON: join(dir, "no-such-python3"),
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("SANDBOX_UNAVAILABLE");
+    expect(r.stderr).toMatch(/bubblewrap: .*no-such-bwrap is not installed/);
+    expect(r.stderr).toMatch(/Landlock: .*no-such-python3: not installed/);
     expect(r.stderr).toContain("apt-get install bubblewrap");
-    expect(existsSync(join(ws, "ran.txt"))).toBe(false);
+    expect(existsSync(join(ws, "sub", "ran.txt"))).toBe(false);
+  });
+
+  it("decides the command itself first: deny and ask refuse it with the rule (exit 126)", async () => {
+    const denied = await wardenRun(["sh", "-c", "echo ran > sub/denied.txt; rm -f sub/x"]);
+    expect(denied.status).toBe(126);
+    expect(denied.stderr).toContain("is denied (rule no-deleting)");
+    expect(denied.stderr).toContain("Deleting needs a human.");
+    const asked = await wardenRun(["git", "push", "origin", "main"]);
+    expect(asked.status).toBe(126);
+    expect(asked.stderr).toContain("needs approval (rule push-asks)");
+    expect(asked.stderr).toContain("cannot ask anyone");
+    expect(existsSync(join(ws, "sub", "denied.txt"))).toBe(false);
+    const decided = events("exec.sandbox").filter((e) => e.context.phase === "decide");
+    // A policy can tell a command started contained from one asked for through a hook.
+    expect(decided[0]?.context.via).toBe("warden run");
+    expect(decided.find((e) => e.target.command.includes("denied.txt"))?.decision).toMatchObject({
+      effect: "deny",
+      rule: "no-deleting",
+    });
+    expect(
+      decided.find((e) => e.target.command === "git push origin main")?.decision,
+    ).toMatchObject({
+      effect: "ask",
+      rule: "push-asks",
+    });
+    // A refused command never starts a sandbox.
+    expect(
+      events("exec.sandbox").filter(
+        (e) => e.context.phase === "start" && e.target.command.includes("denied.txt"),
+      ),
+    ).toEqual([]);
+  });
+
+  it("--report-only lets a denied command and a denied host through, and audits both as would-deny", async () => {
+    const other = http.createServer((_req, res) => res.end("hello from 127.0.0.2\n"));
+    other.listen(0, "127.0.0.2");
+    await once(other, "listening");
+    const port = (other.address() as AddressInfo).port;
+    const curl = [
+      "curl",
+      "-H",
+      "X-Probe:1",
+      "-sS",
+      "-i",
+      "--max-time",
+      "5",
+      `http://127.0.0.2:${port}/`,
+    ];
+    try {
+      const enforced = await wardenRun(curl);
+      expect(enforced.status).toBe(126);
+      expect(enforced.stderr).toContain("rule no-probes");
+
+      const r = await wardenRun(curl, {}, ["--report-only"]);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("hello from 127.0.0.2");
+      expect(r.stderr).toContain("report-only");
+      const decide = events("exec.sandbox").find(
+        (e) => e.context.phase === "decide" && e.context.reportOnly === true,
+      );
+      expect(decide).toMatchObject({ decision: { effect: "deny", rule: "no-probes" } });
+      const session = decide.principal.session as string;
+      const conn = events("net.proxy").find(
+        (e) => e.kind === "net.connect" && e.principal.session === session,
+      );
+      expect(conn).toMatchObject({
+        target: { host: "127.0.0.2", port },
+        decision: { effect: "deny" },
+        context: { reportOnly: true },
+      });
+    } finally {
+      other.close();
+    }
   });
 });

@@ -179,5 +179,9 @@ describe("sandboxRewrite", () => {
       expect(routed).toBe(direct);
     }
     expect(sandboxRewrite("it's", "warden")).toBe("warden run -- bash -c 'it'\\''s'");
+    // warden run decides the command again: as the same agent.
+    expect(sandboxRewrite("ls", "warden", "claude-code")).toBe(
+      "warden run --agent 'claude-code' -- bash -c 'ls'",
+    );
   });
 });

@@ -220,7 +220,11 @@ export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `<warden> run -- bash -c '<command>'`: how an allowed command is routed into the sandbox. */
-export function sandboxRewrite(command: string, warden: string): string {
-  return `${warden} run -- bash -c ${shellQuote(command)}`;
+/**
+ * `<warden> run [--agent AGENT] -- bash -c '<command>'`: how an allowed command is routed into the
+ * sandbox. `warden run` decides the command again, so it must be the same agent (roles).
+ */
+export function sandboxRewrite(command: string, warden: string, agent?: string): string {
+  const named = agent === undefined ? "" : ` --agent ${shellQuote(agent)}`;
+  return `${warden} run${named} -- bash -c ${shellQuote(command)}`;
 }

@@ -332,3 +332,12 @@ function isDir(path: string): boolean {
     return false;
   }
 }
+
+// The Landlock fallback (where bubblewrap cannot start): landlock.ts.
+export {
+  LANDLOCK_HINT,
+  type LandlockPlan,
+  type LandlockStart,
+  planLandlock,
+  startLandlock,
+} from "./landlock.js";

@@ -37,6 +37,12 @@ import { deniedWhateverArgs } from "./visibility.js";
 
 export const PEP = "mcp.gateway";
 
+/**
+ * How long a forwarded call's outcome event may wait to share the next call's commit. Well
+ * inside the WAL's background sync window (WARDEN_AUDIT_SYNC_MS, default 50 ms).
+ */
+const OUTCOME_WITHIN_MS = 10;
+
 export interface GatewayInit {
   upstreams: UpstreamSpec[];
   /**
@@ -422,18 +428,24 @@ export class Gateway implements PoolSession {
       ruling = { refused: `Warden: upstream "${address.server}" failed: ${error}` };
     }
     const upstreamUs = Math.round((performance.now() - sent) * 1000);
-    const recorded = await this.record({
-      request,
-      decision,
-      latencyUs,
-      context: {
-        outcome,
-        upstreamUs,
-        ...(error === undefined ? {} : { error }),
-        ...(approval ? { approval } : {}),
+    // The result does not wait for its outcome event: the act is on record already (mcp.forward),
+    // the outcome commits with the next batch, and a log that fails then refuses every later call.
+    // See docs/audit.md, "The outcome of a forwarded call".
+    void this.record(
+      {
+        request,
+        decision,
+        latencyUs,
+        context: {
+          outcome,
+          upstreamUs,
+          ...(error === undefined ? {} : { error }),
+          ...(approval ? { approval } : {}),
+        },
       },
-    });
-    return recorded ? ruling : { refused: `Warden: result withheld: ${this.auditProblem}` };
+      OUTCOME_WITHIN_MS,
+    );
+    return ruling;
   }
 
   /** A call to a tool not yet listed in this session: its definition is checked first. */
@@ -502,13 +514,16 @@ export class Gateway implements PoolSession {
    * Appends one event; false if the log cannot be written. From then on every call is denied:
    * an action that cannot be recorded must not happen.
    */
-  private async record(input: {
-    kind?: "mcp.call" | "mcp.forward";
-    request: Request;
-    decision: Decision;
-    latencyUs: number;
-    context: Record<string, unknown>;
-  }): Promise<boolean> {
+  private async record(
+    input: {
+      kind?: "mcp.call" | "mcp.forward";
+      request: Request;
+      decision: Decision;
+      latencyUs: number;
+      context: Record<string, unknown>;
+    },
+    withinMs?: number,
+  ): Promise<boolean> {
     const event: AuditEventInput = {
       kind: input.kind ?? "mcp.call",
       pep: PEP,
@@ -519,7 +534,7 @@ export class Gateway implements PoolSession {
       context: { ...(input.request.context ?? {}), session: this.session, ...input.context },
     };
     try {
-      await this.init.audit.append(event);
+      await this.init.audit.append(event, withinMs === undefined ? {} : { withinMs });
       return true;
     } catch (error) {
       this.auditProblem = messageOf(error);

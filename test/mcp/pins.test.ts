@@ -35,7 +35,7 @@ describe("tool pinning", () => {
       const refused = await second.call("tiny__status");
       expect(refused.isError).toBe(true);
       expect(text(refused)).toContain("warden mcp trust tiny__status");
-      const pinEvent = events(box).find((e) => e.kind === "mcp.pin");
+      const pinEvent = (await events(box)).find((e) => e.kind === "mcp.pin");
       expect(pinEvent?.target).toEqual({ server: "tiny", tool: "status" });
 
       const trusted = warden(box, ["mcp", "trust", "tiny__status"]);

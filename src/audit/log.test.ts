@@ -108,6 +108,26 @@ describe("AuditLog", () => {
     expect(log.verify().ok).toBe(true);
   });
 
+  it("commits an append withinMs with the next batch, else within its window, else at close", async () => {
+    const log = openLog();
+    const riding = log.append(ev(0), { withinMs: 60_000 });
+    await new Promise((tick) => setImmediate(tick));
+    expect(log.size()).toBe(0); // it waits for company
+    const next = await log.append(ev(1));
+    expect(next.seq).toBe(1);
+    expect((await riding).seq).toBe(0); // in the same transaction, in call order
+    expect(log.size()).toBe(2);
+
+    expect((await log.append(ev(2), { withinMs: 5 })).seq).toBe(2); // alone: its window ends
+
+    const atClose = log.append(ev(3), { withinMs: 60_000 });
+    log.close();
+    expect((await atClose).seq).toBe(3);
+    const reopened = openLog({ readonly: true });
+    expect(reopened.size()).toBe(4);
+    expect(reopened.verify().ok).toBe(true);
+  });
+
   it("rejects invalid events without writing anything", async () => {
     const log = openLog();
     const bad = [

@@ -138,6 +138,8 @@ export class AuditLog {
   private queue: Pending[] = [];
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The latest commit of events appended with `withinMs`, if no batch has taken them yet. */
+  private deferred: NodeJS.Timeout | undefined;
   private closed = false;
 
   private constructor(init: {
@@ -213,8 +215,13 @@ export class AuditLog {
     }
   }
 
-  /** Queues an event; resolves once the batch holding it has committed durably. */
-  append(event: AuditEventInput): Promise<AppendReceipt> {
+  /**
+   * Queues an event; resolves once the batch holding it has committed durably. By default the
+   * batch commits at the next tick. With `withinMs` the event waits for the next batch that
+   * commits anyway (another append's, a flush, close()), or at most `withinMs`: a record nobody
+   * waits on (the outcome of an act already on record) then costs no transaction of its own.
+   */
+  append(event: AuditEventInput, options: { withinMs?: number } = {}): Promise<AppendReceipt> {
     let prepared: PreparedEvent;
     try {
       this.assertWritable();
@@ -226,6 +233,8 @@ export class AuditLog {
       this.queue.push({ event: prepared, resolve, reject });
       if (this.queue.length >= this.maxBatch) {
         this.flushQueue();
+      } else if (options.withinMs !== undefined && options.withinMs > 0) {
+        this.flushWithin(options.withinMs);
       } else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => {
@@ -435,7 +444,19 @@ export class AuditLog {
 
   // --- internals ---
 
+  /** Commits the queue within `ms` unless a batch commits it sooner. */
+  private flushWithin(ms: number): void {
+    if (this.deferred !== undefined) return;
+    this.deferred = setTimeout(() => {
+      this.deferred = undefined;
+      if (!this.closed) this.flushQueue();
+    }, ms);
+    this.deferred.unref(); // close() commits what is queued
+  }
+
   private flushQueue(rethrow = false): void {
+    if (this.deferred !== undefined) clearTimeout(this.deferred);
+    this.deferred = undefined;
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];

@@ -36,15 +36,8 @@ async function fill(log: AuditLog): Promise<void> {
   }
 }
 
-it("does not forward an allowed call when its record cannot be written", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "warden-gw-"));
-  const tinyLog = join(dir, "tiny.log");
-  const audit = AuditLog.open({
-    home: join(dir, "home"),
-    maxBytes: 256 * 1024,
-    autoCheckpoint: false,
-  });
-  const gateway = new Gateway({
+function gatewayTo(tinyLog: string, audit: Pick<AuditLog, "append">): Gateway {
+  return new Gateway({
     upstreams: [
       {
         transport: "stdio",
@@ -64,6 +57,17 @@ it("does not forward an allowed call when its record cannot be written", async (
     requester: null,
     log: () => {},
   });
+}
+
+it("does not forward an allowed call when its record cannot be written", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warden-gw-"));
+  const tinyLog = join(dir, "tiny.log");
+  const audit = AuditLog.open({
+    home: join(dir, "home"),
+    maxBytes: 256 * 1024,
+    autoCheckpoint: false,
+  });
+  const gateway = gatewayTo(tinyLog, audit);
   try {
     await gateway.start();
     const first = await gateway.callTool("tiny__echo", { text: "recorded" });
@@ -83,5 +87,47 @@ it("does not forward an allowed call when its record cannot be written", async (
   } finally {
     await gateway.close();
     audit.close();
+  }
+});
+
+it("answers a forwarded call before its outcome is committed, and refuses every call after an outcome cannot be", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warden-gw-"));
+  const tinyLog = join(dir, "tiny.log");
+  const home = join(dir, "home");
+  const log = AuditLog.open({ home, autoCheckpoint: false });
+  // The real log becomes unwritable (closed) as soon as the first call's mcp.forward is on disk,
+  // so the outcome that follows it cannot be appended.
+  let closeAfterForward = false;
+  const gateway = gatewayTo(tinyLog, {
+    append: (event, options) => {
+      const receipt = log.append(event, options);
+      if (closeAfterForward && event.kind === "mcp.forward") receipt.then(() => log.close());
+      return receipt;
+    },
+  });
+  try {
+    await gateway.start();
+    const first = await gateway.callTool("tiny__echo", { text: "one" });
+    expect(first.content).toEqual([{ type: "text", text: "tiny: one" }]);
+    closeAfterForward = true;
+    const second = await gateway.callTool("tiny__echo", { text: "two" });
+    // Its act is on record (mcp.forward), so its result is the upstream's.
+    expect(second.content).toEqual([{ type: "text", text: "tiny: two" }]);
+    const third = await gateway.callTool("tiny__echo", { text: "three" });
+    expect(third.isError).toBe(true);
+    expect(JSON.stringify(third.content)).toContain("audit log unavailable");
+    expect(readFileSync(tinyLog, "utf8")).not.toContain("three");
+  } finally {
+    await gateway.close();
+    log.close();
+  }
+  const reopened = AuditLog.open({ home, readonly: true });
+  try {
+    // The first call's outcome rode the second call's mcp.forward commit; the second's was lost
+    // with the log, and no call was forwarded after that.
+    const kinds = [...reopened.events()].map((e) => e.kind);
+    expect(kinds).toEqual(["mcp.forward", "mcp.call", "mcp.forward"]);
+  } finally {
+    reopened.close();
   }
 });

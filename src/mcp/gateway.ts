@@ -39,6 +39,12 @@ import { deniedWhateverArgs } from "./visibility.js";
 
 export const PEP = "mcp.gateway";
 
+/**
+ * How long a forwarded call's outcome event may wait to share the next call's commit. Well
+ * inside the WAL's background sync window (WARDEN_AUDIT_SYNC_MS, default 50 ms).
+ */
+const OUTCOME_WITHIN_MS = 10;
+
 export interface GatewayInit {
   upstreams: UpstreamSpec[];
   /**
@@ -435,19 +441,25 @@ export class Gateway implements PoolSession {
     const upstreamUs = Math.round((performance.now() - sent) * 1000);
     const screened = this.screen(address, ruling);
     ruling = screened.ruling;
-    const recorded = await this.record({
-      request,
-      decision,
-      latencyUs,
-      context: {
-        outcome,
-        upstreamUs,
-        ...(error === undefined ? {} : { error }),
-        ...(approval ? { approval } : {}),
-        ...(screened.detected.length > 0 ? { resultDetected: screened.detected } : {}),
+    // The result does not wait for its outcome event: the act is on record already (mcp.forward),
+    // the outcome commits with the next batch, and a log that fails then refuses every later call.
+    // See docs/audit.md, "The outcome of a forwarded call".
+    void this.record(
+      {
+        request,
+        decision,
+        latencyUs,
+        context: {
+          outcome,
+          upstreamUs,
+          ...(error === undefined ? {} : { error }),
+          ...(approval ? { approval } : {}),
+          ...(screened.detected.length > 0 ? { resultDetected: screened.detected } : {}),
+        },
       },
-    });
-    return recorded ? ruling : { refused: `Warden: result withheld: ${this.auditProblem}` };
+      OUTCOME_WITHIN_MS,
+    );
+    return ruling;
   }
 
   /**
@@ -538,13 +550,16 @@ export class Gateway implements PoolSession {
    * Appends one event; false if the log cannot be written. From then on every call is denied:
    * an action that cannot be recorded must not happen.
    */
-  private async record(input: {
-    kind?: "mcp.call" | "mcp.forward";
-    request: Request;
-    decision: Decision;
-    latencyUs: number;
-    context: Record<string, unknown>;
-  }): Promise<boolean> {
+  private async record(
+    input: {
+      kind?: "mcp.call" | "mcp.forward";
+      request: Request;
+      decision: Decision;
+      latencyUs: number;
+      context: Record<string, unknown>;
+    },
+    withinMs?: number,
+  ): Promise<boolean> {
     const event: AuditEventInput = {
       kind: input.kind ?? "mcp.call",
       pep: PEP,
@@ -555,7 +570,7 @@ export class Gateway implements PoolSession {
       context: { ...(input.request.context ?? {}), session: this.session, ...input.context },
     };
     try {
-      await this.init.audit.append(event);
+      await this.init.audit.append(event, withinMs === undefined ? {} : { withinMs });
       return true;
     } catch (error) {
       this.auditProblem = messageOf(error);

@@ -43,6 +43,9 @@ export class LineTransport implements Transport {
   /** Inside a line over the limit: its bytes are dropped, only its tail is kept. */
   private skipping: { bytes: number; tail: Buffer } | null = null;
   private closed = false;
+  /** Lines waiting for the end of this task, and the promise their write settles. */
+  private outgoing: string[] = [];
+  private written: Promise<void> | null = null;
 
   constructor(private readonly options: LineTransportOptions) {
     this.input = options.input ?? process.stdin;
@@ -55,21 +58,35 @@ export class LineTransport implements Transport {
     this.input.on("end", this.onEnd);
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
-    if (this.closed) return;
-    const line = `${JSON.stringify(message)}\n`;
-    if (this.output.write(line)) return;
-    await new Promise<void>((done) => this.output.once("drain", done));
+  /**
+   * Messages sent in one run of the event loop's task (several answers read from one upstream
+   * chunk, under load) go out in one write: each write to a pipe wakes the reader, and that
+   * context switch, not the copy, is what a write costs.
+   */
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.outgoing.push(`${JSON.stringify(message)}\n`);
+    this.written ??= new Promise<void>((done) => process.nextTick(() => this.writeOut(done)));
+    return this.written;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.writeOut(() => {});
     this.closed = true;
     this.input.off("data", this.onData);
     this.input.off("error", this.onInputError);
     this.input.off("end", this.onEnd);
     this.chunks = [];
     this.onclose?.();
+  }
+
+  private writeOut(done: () => void): void {
+    const text = this.outgoing.join("");
+    this.outgoing = [];
+    this.written = null;
+    if (this.closed || text === "" || this.output.write(text)) done();
+    else this.output.once("drain", done);
   }
 
   private readonly onInputError = (error: Error) => this.onerror?.(error);

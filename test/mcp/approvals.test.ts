@@ -86,7 +86,9 @@ describe("ask through elicitation", () => {
       expect(text(refused)).toContain("rule notes-need-a-human");
       expect(existsSync(other)).toBe(false);
 
-      const log = events(box).filter((e) => (e.target as { tool: string }).tool === "write_note");
+      const log = (await events(box)).filter(
+        (e) => (e.target as { tool: string }).tool === "write_note",
+      );
       const states = log.map((e) => [
         e.decision?.effect,
         (e.context as { approval: { state: string } }).approval.state,
@@ -134,7 +136,7 @@ describe("ask through the approval queue", () => {
       expect(readFileSync(note, "utf8")).toBe("approved");
 
       // request, answer, forwarding and outcome: four events linked by the digest.
-      const linked = allEvents(box).filter((e) => JSON.stringify(e).includes(row!.digest));
+      const linked = (await allEvents(box)).filter((e) => JSON.stringify(e).includes(row!.digest));
       expect(linked.map((e) => `${e.pep} ${e.kind}`)).toEqual([
         "mcp.gateway mcp.call",
         "cli.approvals approval",
@@ -172,7 +174,7 @@ describe("ask through the approval queue", () => {
       expect(text(result)).toContain("no answer within");
       expect(existsSync(note)).toBe(false);
       expect(pending(box)).toEqual([]);
-      const final = events(box).at(-1);
+      const final = (await events(box)).at(-1);
       expect(final?.decision?.effect).toBe("deny");
       expect(final?.context).toMatchObject({ approval: { state: "expired" } });
       expect(warden(box, ["approvals", "approve", row!.id]).stderr).toContain("APPROVAL_");

@@ -140,7 +140,7 @@ describe("warden mcp serve: policy in front of real MCP servers", () => {
       text: "audited",
       token: "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB",
     });
-    const all = events(box);
+    const all = await events(box);
     const echo = all.find(
       (e) =>
         (e.target as { tool: string }).tool === "echo" && JSON.stringify(e).includes("audited"),
@@ -156,7 +156,7 @@ describe("warden mcp serve: policy in front of real MCP servers", () => {
     expect((echo?.context as { upstreamUs?: number } | undefined)?.upstreamUs).toBeGreaterThan(0);
 
     // It was on disk before the upstream acted: an mcp.forward event comes first.
-    const trail = gatewayEvents(box).filter((e) => JSON.stringify(e).includes("audited"));
+    const trail = (await gatewayEvents(box)).filter((e) => JSON.stringify(e).includes("audited"));
     expect(trail.map((e) => e.kind)).toEqual(["mcp.forward", "mcp.call"]);
 
     const denied = all.find((e) => (e.target as { tool: string }).tool === "write_file");
@@ -173,7 +173,9 @@ describe("warden mcp serve: policy in front of real MCP servers", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(crashed.isError).toBe(true);
     expect(text(crashed)).toMatch(/upstream "tiny" (failed|is unavailable)/);
-    const crashEvent = events(box).find((e) => (e.target as { tool: string }).tool === "crash");
+    const crashEvent = (await events(box)).find(
+      (e) => (e.target as { tool: string }).tool === "crash",
+    );
     expect(crashEvent?.context).toMatchObject({ outcome: "error" });
 
     // The other upstreams still answer.
@@ -198,7 +200,7 @@ describe("warden mcp serve: fail closed", () => {
       expect(result.isError).toBe(true);
       expect(text(result)).toContain("policy unavailable");
       expect(existsSync(box.tinyLog)).toBe(false);
-      const [event] = events(box);
+      const [event] = await events(box);
       expect(event?.decision?.effect).toBe("deny");
     } finally {
       await gw.close();

@@ -135,26 +135,51 @@ export function text(result: CallToolResult): string {
 }
 
 /** The gateway's per-call outcome events (an allowed call also has an earlier `mcp.forward`). */
-export function events(box: Sandbox): AuditEvent[] {
-  return gatewayEvents(box).filter((e) => e.kind !== "mcp.forward");
+export async function events(box: Sandbox): Promise<AuditEvent[]> {
+  return (await gatewayEvents(box)).filter((e) => e.kind !== "mcp.forward");
 }
 
-export function gatewayEvents(box: Sandbox): AuditEvent[] {
-  const log = AuditLog.open({ home: box.home, readonly: true });
-  try {
-    return log.search({ pep: "mcp.gateway", limit: 1000 });
-  } finally {
-    log.close();
+export async function gatewayEvents(box: Sandbox): Promise<AuditEvent[]> {
+  return (await settled(box)).filter((e) => e.pep === "mcp.gateway");
+}
+
+export async function allEvents(box: Sandbox): Promise<AuditEvent[]> {
+  return settled(box);
+}
+
+/**
+ * The log once every forwarded call has its outcome event: the gateway answers before that
+ * event commits (it rides the next commit, within 10 ms; docs/audit.md), and it is written by
+ * another process, so the log is read again until it is there (at most 5 s).
+ */
+async function settled(box: Sandbox): Promise<AuditEvent[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const log = AuditLog.open({ home: box.home, readonly: true });
+    let all: AuditEvent[];
+    try {
+      all = log.search({ limit: 1000 });
+    } finally {
+      log.close();
+    }
+    if (outcomesMissing(all) === 0 || Date.now() > deadline) return all;
+    await new Promise((retry) => setTimeout(retry, 5));
   }
 }
 
-export function allEvents(box: Sandbox): AuditEvent[] {
-  const log = AuditLog.open({ home: box.home, readonly: true });
-  try {
-    return log.search({ limit: 1000 });
-  } finally {
-    log.close();
+/** Forwarded calls without an outcome event yet (same session and target). */
+function outcomesMissing(all: AuditEvent[]): number {
+  const open = new Map<string, number>();
+  for (const e of all) {
+    if (e.pep !== "mcp.gateway" || (e.kind !== "mcp.forward" && e.kind !== "mcp.call")) continue;
+    const outcome = e.context?.outcome;
+    if (e.kind === "mcp.call" && (outcome === undefined || outcome === "not-forwarded")) continue;
+    const key = `${String(e.context?.session)} ${JSON.stringify(e.target)}`;
+    open.set(key, (open.get(key) ?? 0) + (e.kind === "mcp.forward" ? 1 : -1));
   }
+  let missing = 0;
+  for (const n of open.values()) missing += Math.max(0, n);
+  return missing;
 }
 
 export function warden(box: Sandbox, args: string[]) {

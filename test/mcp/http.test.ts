@@ -109,7 +109,7 @@ describe("warden mcp serve --http: per-client tokens", () => {
     await served?.stop();
   });
 
-  it("keeps only a hash of each token, in a 0600 file, and lists clients without it", () => {
+  it("keeps only a hash of each token, in a 0600 file, and lists clients without it", async () => {
     const file = join(box.home, "mcp-tokens.json");
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const stored = readFileSync(file, "utf8");
@@ -128,7 +128,7 @@ describe("warden mcp serve --http: per-client tokens", () => {
     ]);
     expect(listed.stdout).not.toContain("sha256");
     expect(warden(box, ["mcp", "tokens", "add", "ci"]).stderr).toContain("MCP_TOKEN_EXISTS");
-    const made = allEvents(box).filter((e) => e.kind === "mcp.token");
+    const made = (await allEvents(box)).filter((e) => e.kind === "mcp.token");
     expect(made.map((e) => e.target)).toEqual([
       { name: "laptop", agent: "claude-code" },
       { name: "ci", agent: "release-bot" },
@@ -154,10 +154,12 @@ describe("warden mcp serve --http: per-client tokens", () => {
     expect(written.isError).toBeFalsy();
     expect(readFileSync(note, "utf8")).toBe("from b");
 
-    const notes = events(box).filter((e) => (e.target as { tool: string }).tool === "write_note");
+    const notes = (await events(box)).filter(
+      (e) => (e.target as { tool: string }).tool === "write_note",
+    );
     // The tokens themselves are nowhere: not in the audit log, not in the gateway's output.
     for (const token of [reader, writer]) {
-      expect(JSON.stringify(allEvents(box))).not.toContain(token);
+      expect(JSON.stringify(await allEvents(box))).not.toContain(token);
       expect(served.stderr()).not.toContain(token);
     }
     expect(notes.map((e) => [e.principal.agent, e.context?.client, e.decision?.effect])).toEqual([
@@ -317,7 +319,7 @@ rules:
       expect(asked[0]).toContain("Echoes need a human.");
       expect(text(await c.call("odd__ask_user"))).toBe("user said: accept {}");
       expect(asked[1]).toBe("Deploy to production?");
-      const elicit = allEvents(box).find((e) => e.kind === "mcp.elicit");
+      const elicit = (await allEvents(box)).find((e) => e.kind === "mcp.elicit");
       expect(elicit?.principal.agent).toBe("claude-code");
       expect(elicit?.context).toMatchObject({ relayed: true, action: "accept" });
     } finally {

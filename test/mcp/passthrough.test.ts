@@ -83,7 +83,7 @@ describe("prompts and resources through warden mcp serve", () => {
     expect((refused as McpError).message).toContain("rule no-args-prompt");
     expect((refused as McpError).message).toContain("That prompt is not for agents.");
 
-    const audited = events(box).filter(
+    const audited = (await events(box)).filter(
       (e) => (e.target as { tool: string }).tool === "prompts/get",
     );
     expect(
@@ -117,7 +117,9 @@ describe("prompts and resources through warden mcp serve", () => {
     expect(refused).toBeInstanceOf(McpError);
     expect((refused as McpError).message).toContain("rule no-features");
 
-    const event = events(box).find((e) => JSON.stringify(e.target).includes("architecture.md"));
+    const event = (await events(box)).find((e) =>
+      JSON.stringify(e.target).includes("architecture.md"),
+    );
     expect(event?.target).toEqual({
       server: "everything",
       tool: "resources/read",

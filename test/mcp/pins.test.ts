@@ -44,7 +44,7 @@ describe("tool pinning", () => {
       const refused = await second.call("tiny__status");
       expect(refused.isError).toBe(true);
       expect(text(refused)).toContain("warden mcp pins approve tiny__status");
-      const pinEvent = events(box).find((e) => e.kind === "mcp.pin");
+      const pinEvent = (await events(box)).find((e) => e.kind === "mcp.pin");
       expect(pinEvent?.target).toEqual({ server: "tiny", tool: "status" });
 
       const listed = warden(box, ["mcp", "pins", "list", "--changed", "--json"]);
@@ -63,7 +63,7 @@ describe("tool pinning", () => {
       expect(text(await second.call("tiny__status"))).toBe("ok");
       // The former name still works, and a second approval has nothing to approve.
       expect(warden(box, ["mcp", "trust", "tiny__status"]).stderr).toContain("MCP_PIN_UNCHANGED");
-      const approvals = allEvents(box).filter((e) => e.kind === "mcp.pin");
+      const approvals = (await allEvents(box)).filter((e) => e.kind === "mcp.pin");
       expect(approvals.map((e) => e.context?.change)).toContain("trusted");
       expect(
         JSON.parse(warden(box, ["mcp", "pins", "list", "--changed", "--json"]).stdout),

@@ -185,14 +185,14 @@ describe("a misbehaving upstream", () => {
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(hung.isError).toBe(true);
     expect(text(hung)).toMatch(/timed out/i);
-    expect(events(box).at(-1)?.context).toMatchObject({ outcome: "error" });
+    expect((await events(box)).at(-1)?.context).toMatchObject({ outcome: "error" });
   });
 
   it("relays an upstream's question to a client that can answer, and audits it", async () => {
     const result = await gw.call("odd__ask_user");
     expect(text(result)).toBe("user said: accept {}");
     expect(asked).toEqual(["Deploy to production?"]);
-    const elicit = allEvents(box).find((e) => e.kind === "mcp.elicit");
+    const elicit = (await allEvents(box)).find((e) => e.kind === "mcp.elicit");
     expect(elicit?.target).toEqual({ server: "odd", message: "Deploy to production?" });
     expect(elicit?.context).toMatchObject({ relayed: true, action: "accept" });
   });
@@ -214,7 +214,7 @@ describe("an upstream's question when the agent cannot be asked", () => {
     const gw = await connect(box);
     try {
       expect(text(await gw.call("odd__ask_user"))).toBe("user said: decline {}");
-      const elicit = allEvents(box).find((e) => e.kind === "mcp.elicit");
+      const elicit = (await allEvents(box)).find((e) => e.kind === "mcp.elicit");
       expect(elicit?.context).toMatchObject({ relayed: false, action: "decline" });
     } finally {
       await gw.close();

@@ -115,7 +115,9 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
     const env = JSON.parse(text(result)) as Record<string, string>;
     expect(env.API_TOKEN).toBe("[REDACTED:secret]"); // it was there, with the value
     expect(JSON.stringify(result)).not.toContain(TOKEN);
-    const event = events(box).find((e) => (e.target as { tool: string }).tool === "get-env")!;
+    const event = (await events(box)).find(
+      (e) => (e.target as { tool: string }).tool === "get-env",
+    )!;
     expect(event.context).toMatchObject({
       outcome: "ok",
       resultDetected: [{ detector: "held", name: "api-token" }],
@@ -132,7 +134,7 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
   it("redacts a held secret an allowed call echoes back", async () => {
     const result = await gw.call("everything__echo", { message: `say ${TOKEN}` });
     expect(text(result)).toBe("Echo: say [REDACTED:secret]");
-    const event = events(box).find(
+    const event = (await events(box)).find(
       (e) => (e.target as { tool: string }).tool === "echo" && e.context?.outcome === "ok",
     )!;
     expect(event.decision?.effect).toBe("allow");
@@ -156,7 +158,7 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
     } catch {}
     expect(arrived).not.toContain(TOKEN);
     expect(arrived).not.toContain(GITHUB);
-    const denied = events(box).filter((e) => e.context?.outcome === "not-forwarded");
+    const denied = (await events(box)).filter((e) => e.context?.outcome === "not-forwarded");
     expect(denied.map((e) => e.context?.detected)).toEqual([
       [{ detector: "held", name: "api-token" }],
       [{ detector: "github" }],
@@ -175,7 +177,7 @@ describe("warden mcp serve: secrets and data-loss checks", () => {
     // The noisy upstream printed its token when it started; the gateway logged it redacted.
     expect(stderr).toContain("[noisy] starting with [REDACTED:secret]");
     expect(stderr).not.toContain(TOKEN);
-    const audit = JSON.stringify(allEvents(box));
+    const audit = JSON.stringify(await allEvents(box));
     expect(audit).not.toContain(TOKEN);
     expect(audit).not.toContain(GITHUB);
   });

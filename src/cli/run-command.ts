@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { WardenError } from "../errors.js";
@@ -24,8 +24,9 @@ import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
 import { loadShellAnalyzer } from "../shell/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
-import { EXIT, reportError } from "./output.js";
+import { reportError } from "./output.js";
 import { decideCommand } from "./run-decision.js";
+import { recordExit, waitForExit } from "./run-exit.js";
 import { runFallback, sandboxChoice } from "./run-fallback.js";
 import { openServerAuditLog } from "./server-audit.js";
 
@@ -35,8 +36,6 @@ interface RunOptions {
   agent?: string;
   reportOnly?: boolean;
 }
-
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 export async function run(command: string[], options: RunOptions): Promise<number> {
   if (command.length === 0) {
@@ -148,34 +147,10 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         child.kill(signal);
       }
     };
-    for (const s of SIGNALS) process.on(s, forward);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
-      child.on("error", () => done([null, null]));
-      child.on("exit", (c, s) => done([c, s]));
-    });
-    for (const s of SIGNALS) process.off(s, forward);
+    const ended = await waitForExit(child, forward);
     releasePlaceholders();
-
-    const exit =
-      code !== null
-        ? code
-        : signal !== null
-          ? 128 + (constants.signals[signal] ?? 0)
-          : EXIT.failure;
-    await audit.append({
-      kind: "exec",
-      pep: "exec.sandbox",
-      principal,
-      target,
-      context: {
-        phase: "exit",
-        workspace,
-        exitCode: exit,
-        signal,
-        durationMs: Date.now() - started,
-      },
-    });
-    return exit;
+    await recordExit(audit, { principal, target, workspace, startedMs: started }, ended);
+    return ended[0];
   } finally {
     await proxy.close();
     await audit.flush().catch(() => {});

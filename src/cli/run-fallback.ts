@@ -5,9 +5,8 @@
  * start event names the mechanism (`sandbox: "landlock"` or `"none"`); the environment is
  * scrubbed the same way in both. Landlock means no network at all: no proxy is reachable.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
-import { constants } from "node:os";
 import { join } from "node:path";
 import type { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
@@ -22,7 +21,7 @@ import {
 } from "../exec/sandbox/index.js";
 import type { CompiledPolicy, Principal } from "../policy/index.js";
 import { messageOf } from "./enforce.js";
-import { EXIT } from "./output.js";
+import { recordExit, waitForExit } from "./run-exit.js";
 
 /** Which mechanism `WARDEN_SANDBOX` asks for; unset (or bwrap's in-sandbox marker "1"): auto. */
 export type SandboxChoice = "bwrap" | "landlock" | "auto";
@@ -55,8 +54,6 @@ export interface FallbackInput {
   /** Why bubblewrap cannot start; null when Landlock was asked for. */
   bwrapProblem: WardenError | null;
 }
-
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 export async function runFallback(i: FallbackInput): Promise<number> {
   const cwd = process.cwd();
@@ -144,45 +141,15 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     landlock?.child ??
     spawn(i.command[0] ?? "", i.command.slice(1), { env, cwd, stdio: "inherit" });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  for (const s of SIGNALS) process.on(s, forward);
-  const exited = exitOf(child);
+  const exited = waitForExit(child, forward);
   landlock?.go();
-  const [exit, signal] = await exited;
-  for (const s of SIGNALS) process.off(s, forward);
-  await i.audit.append({
-    kind: "exec",
-    pep: "exec.sandbox",
-    principal: i.principal,
-    target,
-    context: {
-      phase: "exit",
-      workspace: i.workspace,
-      exitCode: exit,
-      signal,
-      durationMs: Date.now() - started,
-    },
-  });
-  return exit;
+  const ended = await exited;
+  await recordExit(i.audit, { ...i, target, startedMs: started }, ended);
+  return ended[0];
 }
 
 /** An error's reason without the "cannot start…" both mechanisms' errors begin with. */
 function reasonOf(error: unknown): string {
   const text = error instanceof WardenError ? error.message : messageOf(error);
   return text.replace(/^cannot (start the sandbox|confine with Landlock): /, "");
-}
-
-/** The command's exit code (128+N when signal N ended it; 127 when it could not be started). */
-function exitOf(child: ChildProcess): Promise<[number, NodeJS.Signals | null]> {
-  return new Promise((done) => {
-    child.once("error", (e: NodeJS.ErrnoException) => {
-      process.stderr.write(`warden: cannot run ${child.spawnfile}: ${e.code ?? e.message}\n`);
-      done([e.code === "ENOENT" ? 127 : EXIT.failure, null]);
-    });
-    child.once("exit", (code, signal) =>
-      done([
-        code ?? (signal === null ? EXIT.failure : 128 + (constants.signals[signal] ?? 0)),
-        signal,
-      ]),
-    );
-  });
 }

@@ -4,16 +4,9 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createPrivateFileOnce } from "../private-file.js";
 import { AuditError } from "./errors.js";
 
 export const KEY_FILE = "audit.key";
@@ -36,20 +29,10 @@ export function loadOrCreateSigningKey(home: string): SigningKey {
   if (existing) return existing;
   const { privateKey } = generateKeyPairSync("ed25519");
   const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
-  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  const fd = openSync(temp, "wx", 0o600);
   try {
-    writeSync(fd, pem);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temp, path);
+    createPrivateFileOnce(path, pem);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw keyError(path, error);
-  } finally {
-    unlinkSync(temp);
+    throw keyError(path, error);
   }
   return (
     readKey(path) ??

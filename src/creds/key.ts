@@ -4,17 +4,9 @@
  * read, or that another user owns, is refused rather than used.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { WardenError } from "../errors.js";
+import { createPrivateFileOnce } from "../private-file.js";
 
 export const KEY_BYTES = 32;
 
@@ -62,22 +54,8 @@ export function readStoreKey(path: string): StoreKey | undefined {
 export function loadOrCreateStoreKey(path: string): StoreKey {
   const existing = readStoreKey(path);
   if (existing) return existing;
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    const fd = openSync(temp, "wx", 0o600);
-    try {
-      writeSync(fd, `${randomBytes(KEY_BYTES).toString("base64")}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(temp, path);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    } finally {
-      unlinkSync(temp);
-    }
+    createPrivateFileOnce(path, `${randomBytes(KEY_BYTES).toString("base64")}\n`);
   } catch (error) {
     throw keyError("CREDS_KEY_UNREADABLE", path, `cannot create it: ${messageOf(error)}`);
   }

@@ -11,20 +11,12 @@
  * truncated or edited file are each an error with a code; nothing is ever silently emptied.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { redactCredentialShapes } from "../audit/index.js";
 import { WardenError } from "../errors.js";
+import { writePrivateFile } from "../private-file.js";
 import { loadOrCreateStoreKey, messageOf, readStoreKey, type StoreKey } from "./key.js";
 import { withLock } from "./lock.js";
 
@@ -193,21 +185,9 @@ export class SecretStore {
       cipher.final(),
     ]);
     const data = Buffer.concat([header, nonce, body, cipher.getAuthTag()]);
-    const temp = `${this.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      const fd = openSync(temp, "wx", 0o600);
-      try {
-        writeSync(fd, data);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, this.file);
-      syncDirectory(this.home);
+      writePrivateFile(this.file, data);
     } catch (error) {
-      try {
-        unlinkSync(temp);
-      } catch {}
       throw this.error("CREDS_STORE_UNWRITABLE", `cannot write it: ${messageOf(error)}`);
     }
   }
@@ -230,18 +210,5 @@ export function checkName(name: string): void {
       `${JSON.stringify(name.slice(0, 140))} is not a secret name`,
       { hint: "names use letters, digits, '_', '.' and '-' (at most 128)" },
     );
-  }
-}
-
-/** The rename is durable only once the directory entry is. */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }

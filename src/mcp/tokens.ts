@@ -7,11 +7,12 @@
  * stops working on its next request.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
+import { writePrivateFile } from "../private-file.js";
 
 export interface TokenEntry {
   name: string;
@@ -163,13 +164,8 @@ export class TokenStore {
   private save(entries: TokenEntry[]): void {
     const dir = resolve(this.path, "..");
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.path}.${process.pid}.tmp`;
     try {
-      writeFileSync(temp, `${JSON.stringify({ version: 1, tokens: entries }, null, 2)}\n`, {
-        mode: 0o600,
-      });
-      chmodSync(temp, 0o600); // a temp file left over from a crash keeps its old mode
-      renameSync(temp, this.path);
+      writePrivateFile(this.path, `${JSON.stringify({ version: 1, tokens: entries }, null, 2)}\n`);
     } catch (error) {
       throw new WardenError(
         "MCP_TOKENS_UNWRITABLE",

@@ -6,18 +6,10 @@
  * next run sweeps the records whose owner is gone (pid dead, or reused: the start time differs).
  * Only what is still empty is removed; anything written since stays.
  */
-import {
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { WardenError } from "../../errors.js";
+import { writePrivateFile } from "../../private-file.js";
 
 interface PlaceholderRecord {
   pid: number;
@@ -42,8 +34,7 @@ export function recordPlaceholders(runDir: string, paths: string[]): () => void 
   };
   try {
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writePrivateFile(file, `${JSON.stringify(record)}\n`);
   } catch (error) {
     throw new WardenError(
       "SANDBOX_STATE",

@@ -512,12 +512,7 @@ export class EgressProxy extends EventEmitter {
     const active = this.perPrincipal.get(key) ?? 0;
     if (active >= this.limits.maxConnectionsPerPrincipal) {
       const reason = `${conn.principal.agent} already has ${active} connections open (limit ${this.limits.maxConnectionsPerPrincipal})`;
-      const decision: Decision = { ...v.decision, effect: "deny", rule: "warden:limit", reason };
-      rec.decision = decision;
-      rec.enforced = "deny";
-      rec.reportOnly = false;
-      this.finish(conn, "limit");
-      return { open: false, why: "limit", decision };
+      return this.overrule(conn, rec, v.decision, "warden:limit", reason, "limit", "limit");
     }
     this.perPrincipal.set(key, active + 1);
     const release = (): void => {
@@ -532,12 +527,7 @@ export class EgressProxy extends EventEmitter {
     if (unrecorded !== null) {
       release();
       const reason = `the audit log cannot be written, so the connection is refused: ${unrecorded}`;
-      const decision: Decision = { ...v.decision, effect: "deny", rule: "warden:audit", reason };
-      rec.decision = decision;
-      rec.enforced = "deny";
-      rec.reportOnly = false;
-      this.finish(conn, "unrecorded");
-      return { open: false, why: "audit", decision };
+      return this.overrule(conn, rec, v.decision, "warden:audit", reason, "unrecorded", "audit");
     }
     let upstream: Socket;
     let relay: RelaySocket | undefined;
@@ -699,6 +689,24 @@ export class EgressProxy extends EventEmitter {
       this.emit("auditError", error);
       return error instanceof Error ? error.message : String(error);
     }
+  }
+
+  /** A connection Warden itself refuses after the policy allowed it (a limit, the audit log). */
+  private overrule(
+    conn: Conn,
+    rec: NonNullable<Conn["record"]>,
+    allowed: Decision,
+    rule: string,
+    reason: string,
+    outcome: string,
+    why: "limit" | "audit",
+  ): GateResult {
+    const decision: Decision = { ...allowed, effect: "deny", rule, reason };
+    rec.decision = decision;
+    rec.enforced = "deny";
+    rec.reportOnly = false;
+    this.finish(conn, outcome);
+    return { open: false, why, decision };
   }
 
   private finish(conn: Conn, outcome: string, error?: string): void {

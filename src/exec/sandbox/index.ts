@@ -16,9 +16,11 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
+import { findPython, PYTHON_BRIDGE, pythonVisible } from "./bridge-python.js";
 import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
 import { findDenied, type WalkLimits } from "./secret-walk.js";
 
+export { findPython } from "./bridge-python.js";
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
 export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
@@ -101,8 +103,10 @@ export interface SandboxOptions {
   walkLimits?: WalkLimits;
   /** Credential-looking variables kept anyway (beside those `cred.use` allows as `NAME:env`). */
   keepEnv?: string[];
-  /** Node binary that runs the bridge; default this process's. */
+  /** Node binary that runs the bridge where no Python does; default this process's. */
   node?: string;
+  /** Python that runs the bridge (bridge-python.ts); default findPython; null: the Node bridge. */
+  python?: string | null;
   bridgeScript?: string;
 }
 
@@ -240,8 +244,13 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     readOnly.push(path);
   }
 
-  // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
-  args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
+  // The bridge's interpreter, after the hides (one may sit under a hidden path): Python where one
+  // can start inside (it boots ~50 ms sooner), else the Node bridge and the node that runs it.
+  const python = o.python === undefined ? findPython(o.env) : o.python;
+  const usePython = python !== null && pythonVisible(python, hidden);
+  const bridgeArgv = usePython ? [python, "-I", "-S", "-c", PYTHON_BRIDGE] : [node, SANDBOX_BRIDGE];
+  if (usePython) args.push("--ro-bind", python, python);
+  else args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
   args.push("--chdir", resolve(o.cwd));
 
   const { env, removed } = scrubEnv(o.env, o.policy, o.principal, o.keepEnv ?? []);
@@ -252,7 +261,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   }
   env.WARDEN_SANDBOX = "1";
   env.WARDEN_SESSION = o.principal.session;
-  args.push("--", node, SANDBOX_BRIDGE, String(BRIDGE_PORT), "--", ...o.command);
+  args.push("--", ...bridgeArgv, String(BRIDGE_PORT), "--", ...o.command);
   return {
     args,
     env,

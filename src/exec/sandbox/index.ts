@@ -6,10 +6,9 @@
  * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
  * listener to the host, handoff.ts); a seccomp filter against new AF_UNIX sockets and io_uring
  * (seccomp.ts); the environment is scrubbed of credential-looking variables.
- * This module builds the plan and checks that bubblewrap works; the CLI (`src/cli/run-command.ts`)
+ * This module builds the plan (probe.ts checks that bubblewrap works); the CLI (`src/cli/run-command.ts`)
  * runs it beside the proxy.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,6 +23,7 @@ export { findPython } from "./bridge-python.js";
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
 export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
+export { INSTALL_HINT, probeSandbox } from "./probe.js";
 export { SECCOMP_FD } from "./seccomp.js";
 
 /** Where the bridge script appears inside the sandbox. */
@@ -34,10 +34,6 @@ export const BRIDGE_PORT = 3128;
 
 /** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.url));
-
-export const INSTALL_HINT =
-  "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) " +
-  "and allow unprivileged user namespaces; Warden never runs the command unsandboxed";
 
 /** Agent settings and hook files that stay read-only even inside the workspace. */
 export const PROTECTED_DIRS = [".claude", ".cursor", ".codex", ".gemini", ".warden", ".git/hooks"];
@@ -297,29 +293,6 @@ export function scrubEnv(
     env[name] = value;
   }
   return { env, removed: removed.sort() };
-}
-
-/**
- * Throws SANDBOX_UNAVAILABLE unless bubblewrap can start a sandbox here (installed, and user
- * namespaces allowed). Never falls back to an unsandboxed run.
- */
-export function checkSandbox(bwrap: string): void {
-  const r = spawnSync(
-    bwrap,
-    ["--unshare-all", "--unshare-net", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-    { encoding: "utf8", timeout: 10_000 },
-  );
-  if (r.error !== undefined || r.status !== 0) {
-    const why =
-      r.error !== undefined
-        ? (r.error as NodeJS.ErrnoException).code === "ENOENT"
-          ? `${bwrap} is not installed`
-          : r.error.message
-        : (r.stderr.trim() || `exit ${r.status}`).split("\n")[0];
-    throw new WardenError("SANDBOX_UNAVAILABLE", `cannot start the sandbox: ${why}`, {
-      hint: INSTALL_HINT,
-    });
-  }
 }
 
 function listDir(dir: string): string[] {

@@ -1,0 +1,82 @@
+/**
+ * One bubblewrap sandbox of `warden run`, started before CMD is decided, so that bwrap and the
+ * bridge boot while the bash grammar loads and the decision is made. The bridge hands its listener
+ * over (handoff.ts) and waits: the listener is served and the bridge told to go on only after
+ * `admit()`, which run-command.ts calls once CMD was allowed and its start event recorded. So the
+ * go-ahead is the gate CMD waits behind; `abort()` kills the sandbox before CMD ever runs.
+ */
+import { readFileSync } from "node:fs";
+import { launchSandbox, type SandboxPlan } from "../exec/sandbox/index.js";
+import type { EgressProxy } from "../net/index.js";
+import { reportError } from "./output.js";
+import { waitForExit } from "./run-exit.js";
+
+export interface BwrapRun {
+  /** The sandbox's end: its exit code (128+N when signal N ended CMD) and signal. */
+  ended: Promise<[number, NodeJS.Signals | null]>;
+  /** Serve the bridge's listener and let CMD run. */
+  admit(): void;
+  /** Kill the sandbox; CMD has not run unless admit() came first. Safe to repeat. */
+  abort(): void;
+}
+
+export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy): BwrapRun {
+  let open: () => void = () => {};
+  let shut: (why: Error) => void = () => {};
+  const gate = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    shut = reject;
+  });
+  gate.catch(() => {});
+  let aborted = false;
+  const { child, info: infoPipe } = launchSandbox(
+    bwrap,
+    plan,
+    async (listener) => {
+      await gate;
+      await proxy.listen({ handle: listener });
+    },
+    // An abort makes the handshake fail on purpose: nothing to report then.
+    (error) => {
+      if (!aborted) reportError(error);
+    },
+  );
+  // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which
+  // becomes CMD (the Python bridge execs it) or passes signals on to it (the Node one). Until
+  // then (or if that fails) a signal ends bwrap, and with it the rest.
+  let info = "";
+  infoPipe.on("data", (c: Buffer) => {
+    info += c.toString();
+  });
+  const forward = (signal: NodeJS.Signals) => {
+    const bridge = bridgePid(info);
+    try {
+      if (bridge !== undefined) process.kill(bridge, signal);
+      else child.kill(signal);
+    } catch {
+      child.kill(signal);
+    }
+  };
+  return {
+    ended: waitForExit(child, forward),
+    admit: open,
+    abort: () => {
+      aborted = true;
+      shut(new Error("aborted"));
+      child.kill("SIGKILL");
+    },
+  };
+}
+
+/** The host pid of the bridge: the only child of the sandbox's init named by bwrap's info. */
+function bridgePid(info: string): number | undefined {
+  const init = /"child-pid"\s*:\s*(\d+)/.exec(info)?.[1];
+  if (init === undefined) return undefined;
+  try {
+    const children = readFileSync(`/proc/${init}/task/${init}/children`, "utf8").trim();
+    const pid = Number(children.split(" ")[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -22,11 +22,11 @@ import {
 } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
-import { loadShellAnalyzer, type ShellAnalyzer } from "../shell/index.js";
+import { analyzePlainLine, loadShellAnalyzer, type ShellAnalyzer } from "../shell/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
 import { reportError } from "./output.js";
 import { type BwrapRun, startBwrap } from "./run-bwrap.js";
-import { decideCommand } from "./run-decision.js";
+import { commandLine, decideCommand } from "./run-decision.js";
 import { recordExit } from "./run-exit.js";
 import { runFallback, sandboxChoice } from "./run-fallback.js";
 import { openServerAuditLog } from "./server-audit.js";
@@ -93,7 +93,8 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       );
       plan = planned;
     }
-    await shell.load();
+    // A plain line (the usual `claude …`, `codex …`) is decided without the bash grammar.
+    if (analyzePlainLine(commandLine(command)) === undefined) await shell.load();
     const refused = await decideCommand({
       policy,
       principal,
@@ -166,17 +167,19 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
 }
 
 /**
- * The bash analyzer the policy is compiled with, before the grammar has loaded: CMD is decided
- * only after `load()`; until then (never, as run() goes) analysing throws, so nothing is decided
- * without it.
+ * The bash analyzer the policy is compiled with, before the grammar has loaded: a plain line
+ * (src/shell/plain.ts) is analysed without it, exactly as with it; anything else only after
+ * `load()`. Until then analysing such a line throws, which the policy turns into a deny.
  */
 function deferredShell(): { analyzer: ShellAnalyzer; load(): Promise<void> } {
   let loaded: ShellAnalyzer | undefined;
   return {
     analyzer: {
       analyze: (line, opts) => {
-        if (loaded === undefined) throw new Error("the bash grammar is not loaded yet");
-        return loaded.analyze(line, opts);
+        if (loaded !== undefined) return loaded.analyze(line, opts);
+        const plain = analyzePlainLine(line, opts);
+        if (plain === undefined) throw new Error("the bash grammar is not loaded");
+        return plain;
       },
     },
     load: async () => {

@@ -6,6 +6,11 @@
  * every connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
  * CMD is decided first (run-decision.ts); where bubblewrap cannot start, run-fallback.ts confines
  * it with Landlock (or, under `sandbox: optional`, runs it unconfined).
+ *
+ * For a quick start the sandbox is not waited for: bubblewrap's probe runs while the policy loads
+ * and the sandbox starts as soon as it passed (run-bwrap.ts), so bwrap and the bridge boot while
+ * CMD is decided; a plain command line is decided without the bash grammar (src/shell/plain.ts).
+ * CMD itself waits behind the bridge's go-ahead, given after the decide and start events.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

@@ -16,9 +16,20 @@ export interface BwrapRun {
   ended: Promise<[number, NodeJS.Signals | null]>;
   /** Serve the bridge's listener and let CMD run. */
   admit(): void;
-  /** Kill the sandbox; CMD has not run unless admit() came first. Safe to repeat. */
+  /**
+   * Refuse the go-ahead: the sandbox is killed as soon as the bridge has handed its listener over
+   * (so CMD never runs), and at the latest after ABORT_GRACE_MS. Safe to repeat, and after admit()
+   * (then it does nothing).
+   */
   abort(): void;
 }
+
+/**
+ * bwrap killed while it sets the sandbox up can leave its child blocked for good (orphaned, holding
+ * our stdout and stderr: seen under load). Once the bridge runs, the sandbox dies with bwrap, so an
+ * abort waits for the bridge; this bounds that wait should the bridge never come.
+ */
+const ABORT_GRACE_MS = 10_000;
 
 export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy): BwrapRun {
   let open: () => void = () => {};
@@ -36,7 +47,8 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
       await gate;
       await proxy.listen({ handle: listener });
     },
-    // An abort makes the handshake fail on purpose: nothing to report then.
+    // An abort makes the handshake fail on purpose (launchSandbox then kills the sandbox):
+    // nothing to report.
     (error) => {
       if (!aborted) reportError(error);
     },
@@ -63,7 +75,8 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
     abort: () => {
       aborted = true;
       shut(new Error("aborted"));
-      child.kill("SIGKILL");
+      if (child.exitCode === null && child.signalCode === null)
+        setTimeout(() => child.kill("SIGKILL"), ABORT_GRACE_MS).unref();
     },
   };
 }

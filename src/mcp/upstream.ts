@@ -18,6 +18,7 @@ import {
   type ListToolsResult,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
@@ -33,6 +34,10 @@ export interface UpstreamHooks {
   log(server: string, line: string): void;
   /** The upstream's tools (cache already dropped), prompts or resources changed. */
   listChanged(server: string, what: ListKind): void;
+  /** A resource the gateway subscribed to changed (`notifications/resources/updated`). */
+  resourceUpdated(server: string, uri: string): void;
+  /** A new connection is up (the first, or one after a crash): subscriptions must be renewed. */
+  connected(server: string): void;
   /** The upstream asks the user something (`elicitation/create`) during a call. */
   elicit(server: string, params: ElicitRequest["params"]): Promise<ElicitResult>;
   /** The spec as it is started, secrets put in (secret-refs.ts); may throw to keep it down. */
@@ -164,6 +169,9 @@ export class Upstream {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
       this.hooks.listChanged(this.name, "resources"),
     );
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) =>
+      this.hooks.resourceUpdated(this.name, notification.params.uri),
+    );
     client.setRequestHandler(ElicitRequestSchema, (request) =>
       this.hooks.elicit(this.name, request.params),
     );
@@ -204,6 +212,7 @@ export class Upstream {
     this.failures = 0;
     this.downReason = null;
     this.oversize = null;
+    this.hooks.connected(this.name);
     return client;
   }
 

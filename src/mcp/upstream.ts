@@ -23,6 +23,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
+import { boundedFetch } from "./bounded-fetch.js";
 import type { UpstreamSpec } from "./config.js";
 
 export type Tool = ListToolsResult["tools"][number];
@@ -178,8 +179,7 @@ export class Upstream {
     client.onerror = (error) => {
       // The SDK's stdio reader throws this and then closes the connection.
       if (/exceeded maximum size/.test(error.message)) {
-        this.oversize = `upstream "${this.name}" sent a message over the ${this.limits.maxMessageBytes} byte limit; the connection was dropped and is reopened`;
-        this.hooks.log(this.name, this.oversize);
+        this.refuseOversize();
       } else {
         this.hooks.log(this.name, `protocol error: ${error.message}`);
       }
@@ -237,10 +237,28 @@ export class Upstream {
       });
       return transport;
     }
-    const requestInit = { headers: spec.headers };
+    const limit = this.limits.maxMessageBytes;
+    const options = {
+      requestInit: { headers: spec.headers },
+      // Over the limit, the stream errors and the connection is dropped, as over stdio.
+      ...(limit === undefined
+        ? {}
+        : {
+            fetch: boundedFetch(limit, () => {
+              this.refuseOversize();
+              void this.client?.close();
+            }),
+          }),
+    };
     return spec.transport === "sse"
-      ? new SSEClientTransport(spec.url, { requestInit })
-      : new StreamableHTTPClientTransport(spec.url, { requestInit });
+      ? new SSEClientTransport(spec.url, options)
+      : new StreamableHTTPClientTransport(spec.url, options);
+  }
+
+  /** The upstream sent a message over the limit: its calls fail saying so until it reconnects. */
+  private refuseOversize(): void {
+    this.oversize = `upstream "${this.name}" sent a message over the ${this.limits.maxMessageBytes} byte limit; the connection was dropped and is reopened`;
+    this.hooks.log(this.name, this.oversize);
   }
 
   private markDown(reason: string): void {

@@ -21,7 +21,8 @@ export interface ConnectionEnds {
 }
 
 /** Clients that only relay for the agent that started them (mcp-remote, run through npx). */
-const RELAY = /(^|[/\s])(mcp-remote|supergateway)(\s|$)|(^|[/\s])(npx|npm|pnpm|yarn|bunx)(\s|$)/;
+const RELAY =
+  /(^|[/\s])(mcp-remote|supergateway)([/\s.]|$)|(^|[/\s])(npx|npm|pnpm|yarn|bunx)(\s|$)/;
 
 /**
  * The agent behind a loopback connection: the process holding the client's socket, or the agent

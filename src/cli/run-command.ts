@@ -123,6 +123,8 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         hidden: plan.hidden,
         workspaceScan: plan.workspaceScan,
         readOnly: plan.readOnly,
+        writable: plan.writable,
+        unbound: plan.unbound,
       },
     });
 

@@ -17,7 +17,8 @@ import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
 import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
-import { findDenied, type WalkLimits } from "./secret-walk.js";
+import { DEFAULT_WALK_LIMITS, findDenied, type WalkLimits } from "./secret-walk.js";
+import { type Unbound, writableCandidates } from "./writable.js";
 
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
@@ -116,6 +117,10 @@ export interface SandboxPlan {
   /** How much of the workspace was probed; `truncated`: a bound stopped the walk. */
   workspaceScan: { entries: number; truncated: boolean };
   readOnly: string[];
+  /** Paths beyond the workspace bound writable because fs.write allows them whole (writable.ts). */
+  writable: string[];
+  /** fs.write allow patterns not bound writable, and why: inside the sandbox they stay read-only. */
+  unbound: Unbound[];
   /** Mount points bwrap creates in the workspace (placeholders.ts records and removes them). */
   created: string[];
   proxyUrl: string;
@@ -129,6 +134,11 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   const wardenHome = resolve(o.wardenHome ?? o.env.WARDEN_HOME ?? join(home, ".warden"));
   const node = o.node ?? process.execPath;
   const bridge = o.bridgeScript ?? BRIDGE_SCRIPT;
+  if (!isDir(workspace)) {
+    throw new WardenError("SANDBOX_WORKSPACE", `the workspace ${workspace} is not a directory`, {
+      hint: "warden run --workspace DIR names an existing directory (default: the current one)",
+    });
+  }
   const args = [
     "--unshare-all",
     "--unshare-net",
@@ -150,10 +160,64 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     // Host daemons' sockets (docker, dbus, the agent's ssh-agent…) live under /run.
     "--tmpfs",
     "/run",
-    "--bind",
-    workspace,
-    workspace,
   ];
+
+  const probe =
+    (kind: "fs.read" | "fs.write") => (path: string, dir: boolean, realPath: boolean) => {
+      // A directory is probed with a child too: `~/.ssh/**` may not match `~/.ssh` itself.
+      const probes = dir ? [path, join(path, ".warden-probe")] : [path];
+      for (const p of probes) {
+        const d = o.policy.decide(
+          { kind, principal: o.principal, target: { path: p }, context: { workspace, home } },
+          { realPath },
+        );
+        if (d.effect !== "allow") return true;
+      }
+      return false;
+    };
+  const denied = probe("fs.read");
+  const writeDenied = probe("fs.write");
+  const limits = o.walkLimits ?? DEFAULT_WALK_LIMITS;
+
+  // Beyond the workspace, the trees fs.write allows whole (writable.ts), each walked like the
+  // workspace: what fs.read denies beneath is hidden, what fs.write denies stays read-only.
+  const extra = writableCandidates(o.policy.patternsOf("fs.write", "allow"), home, workspace);
+  const writable: string[] = [];
+  const unbound = extra.unbound;
+  const deniedBelow: string[] = [];
+  const writeDeniedBelow: string[] = [];
+  for (const c of extra.candidates) {
+    if (writable.includes(c.path)) continue;
+    if (writeDenied(c.path, c.isDirectory, true)) {
+      const why = `the policy does not allow writing all of ${c.path} (a deny or ask, roles, when:)`;
+      unbound.push({ pattern: c.pattern, why });
+      continue;
+    }
+    if (c.isDirectory) {
+      const found: string[] = [];
+      const unwritable = new Set<string>();
+      const walk = findDenied(
+        c.path,
+        (path, dir, real) => {
+          if (denied(path, dir, real)) return true;
+          if (!writeDenied(path, dir, real)) return false;
+          unwritable.add(path);
+          return true;
+        },
+        limits,
+      );
+      if (walk.truncated) {
+        const why = `${c.path} is too large to check what lies below it (${walk.entries} entries looked at)`;
+        unbound.push({ pattern: c.pattern, why });
+        continue;
+      }
+      for (const path of walk.denied) found.push(path);
+      for (const path of found) (unwritable.has(path) ? writeDeniedBelow : deniedBelow).push(path);
+    } else if (denied(c.path, false, true)) deniedBelow.push(c.path);
+    writable.push(c.path);
+    args.push("--bind", c.path, c.path);
+  }
+  args.push("--bind", workspace, workspace);
 
   const hidden: string[] = [];
   // What is hidden is a link's target, not the link: bwrap would mount through it anyway, and
@@ -167,77 +231,60 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     } catch {
       return; // gone, or a dangling link: nothing to read
     }
-    if (real === workspace || hidden.some((h) => real === h || real.startsWith(`${h}/`))) return;
+    if (real === workspace || isHidden(real)) return;
     path = real;
     hidden.push(path);
     if (st.isDirectory()) args.push("--tmpfs", path, "--remount-ro", path);
     else args.push("--ro-bind", "/dev/null", path);
   };
-  const denied = (path: string, dir = isDir(path), realPath = false) => {
-    // A directory is probed with a child too: `~/.ssh/**` may not match `~/.ssh` itself.
-    const probes = dir ? [path, join(path, ".warden-probe")] : [path];
-    for (const p of probes) {
-      const d = o.policy.decide(
-        {
-          kind: "fs.read",
-          principal: o.principal,
-          target: { path: p },
-          context: { workspace, home },
-        },
-        { realPath },
-      );
-      if (d.effect !== "allow") return true;
-    }
-    return false;
-  };
+  const isHidden = (path: string) => hidden.some((h) => path === h || isInside(path, h));
   const candidates = new Set(HOME_CANDIDATES.map((c) => join(home, c)));
   for (const name of listDir(home)) candidates.add(join(home, name));
-  for (const path of candidates) if (existsSync(path) && denied(path)) hide(path);
+  for (const path of candidates)
+    if (existsSync(path) && denied(path, isDir(path), false)) hide(path);
   // The workspace is walked below its top level too (secret-walk.ts, bounded).
-  if (!isDir(workspace)) {
-    throw new WardenError("SANDBOX_WORKSPACE", `the workspace ${workspace} is not a directory`, {
-      hint: "warden run --workspace DIR names an existing directory (default: the current one)",
-    });
-  }
-  const walk = findDenied(realpathSync(workspace), denied, o.walkLimits);
+  const walk = findDenied(realpathSync(workspace), denied, limits);
   for (const path of walk.denied) hide(path);
+  for (const path of deniedBelow) hide(path);
   hide(wardenHome);
 
   const readOnly: string[] = [];
   const created: string[] = [];
-  for (const rel of PROTECTED_DIRS) {
-    const path = join(workspace, rel);
-    if (rel.startsWith(".git/") && !isDir(join(workspace, ".git"))) continue;
-    if (hidden.includes(path)) continue;
-    if (isDir(path)) {
-      args.push("--ro-bind", path, path);
-    } else if (!existsSync(path)) {
-      // An empty, read-only directory, so that nothing can be created there either.
-      created.push(path);
-      args.push("--tmpfs", path, "--remount-ro", path);
-    } else continue;
+  const keepReadOnly = (path: string) => {
+    if (readOnly.includes(path) || isHidden(path)) return;
+    args.push("--ro-bind", path, path);
     readOnly.push(path);
-  }
-  // HOME is read-only already, unless the workspace holds it: its rc files stay read-only then.
-  for (const rel of SHELL_RC_FILES) {
-    const path = join(home, rel);
-    if (home === workspace || !isInside(path, workspace)) continue; // covered below, or read-only
-    if (!hidden.includes(path) && existsSync(path)) {
-      args.push("--ro-bind", path, path);
-      readOnly.push(path);
+  };
+  for (const path of writeDeniedBelow) keepReadOnly(path);
+  // The settings and hook files are protected at the top of every writable tree, and in HOME
+  // when a writable tree holds it. An absent one gets a placeholder: nothing may create it.
+  const roots = [workspace, ...writable.filter(isDir)];
+  const bases = [...roots];
+  if (!bases.includes(home) && roots.some((r) => isInside(home, r))) bases.push(home);
+  for (const base of bases) {
+    for (const rel of PROTECTED_DIRS) {
+      const path = join(base, rel);
+      if (rel.startsWith(".git/") && !isDir(join(base, ".git"))) continue;
+      if (isHidden(path) || readOnly.includes(path)) continue;
+      if (isDir(path)) keepReadOnly(path);
+      else if (!existsSync(path)) {
+        // An empty, read-only directory, so that nothing can be created there either.
+        created.push(path);
+        args.push("--tmpfs", path, "--remount-ro", path);
+        readOnly.push(path);
+      }
     }
-  }
-  for (const rel of PROTECTED_FILES) {
-    const path = join(workspace, rel);
-    if (rel.startsWith(".git/") && !isDir(join(workspace, ".git"))) continue;
-    if (hidden.includes(path)) continue;
-    if (existsSync(path)) {
-      args.push("--ro-bind", path, path);
-    } else {
-      created.push(path);
-      args.push("--ro-bind", "/dev/null", path);
+    for (const rel of PROTECTED_FILES) {
+      const path = join(base, rel);
+      if (rel.startsWith(".git/") && !isDir(join(base, ".git"))) continue;
+      if (isHidden(path) || readOnly.includes(path)) continue;
+      if (existsSync(path)) keepReadOnly(path);
+      else {
+        created.push(path);
+        args.push("--ro-bind", "/dev/null", path);
+        readOnly.push(path);
+      }
     }
-    readOnly.push(path);
   }
 
   // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
@@ -260,6 +307,9 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     hidden,
     workspaceScan: { entries: walk.entries, truncated: walk.truncated },
     readOnly,
+    // One under a hidden path is bound, then hidden: not writable after all.
+    writable: writable.filter((path) => !isHidden(path)),
+    unbound,
     created,
     proxyUrl,
     seccomp: seccompFilter(),

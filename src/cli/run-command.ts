@@ -106,6 +106,11 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         `warden: the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only\n`,
       );
     }
+    if (plan.homeScan.truncated) {
+      process.stderr.write(
+        `warden: HOME is large: files denied to fs.read outside the workspace were looked for in the first ${plan.homeScan.entries} entries only\n`,
+      );
+    }
     const releasePlaceholders = recordPlaceholders(runDir, plan.created);
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
     const started = Date.now();
@@ -122,6 +127,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         envRemoved: plan.envRemoved,
         hidden: plan.hidden,
         workspaceScan: plan.workspaceScan,
+        homeScan: plan.homeScan,
         readOnly: plan.readOnly,
         writable: plan.writable,
         unbound: plan.unbound,

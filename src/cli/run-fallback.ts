@@ -88,6 +88,7 @@ export async function runFallback(i: FallbackInput): Promise<number> {
         ...[...PROTECTED_DIRS, ...PROTECTED_FILES].map((p) => join(i.workspace, p)),
       ],
       tmpDir: tmp,
+      writable: base.writable,
     });
     try {
       landlock = await startLandlock(i.env.WARDEN_PYTHON ?? "python3", plan, i.command, env, cwd);
@@ -121,6 +122,10 @@ export async function runFallback(i: FallbackInput): Promise<number> {
         envRemoved: base.envRemoved,
         hidden: sandbox === "none" ? [] : base.hidden,
         readOnly: sandbox === "none" ? [] : base.readOnly,
+        writable: sandbox === "none" ? [] : base.writable,
+        unbound: base.unbound,
+        workspaceScan: base.workspaceScan,
+        homeScan: base.homeScan,
       },
     });
   } catch (error) {

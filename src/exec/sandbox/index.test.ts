@@ -33,6 +33,9 @@ describe("planSandbox", () => {
   mkdirSync(join(ws, "sub"), { recursive: true });
   symlinkSync(join(home, ".ssh", "id_rsa"), join(ws, "sub", "key-link"));
   symlinkSync(join(ws, ".env"), join(ws, "sub", "env-link"));
+  mkdirSync(join(ws, "vendor", "lib", ".git", "hooks"), { recursive: true });
+  writeFileSync(join(ws, "vendor", "lib", ".git", "config"), "[core]\n");
+  mkdirSync(join(ws, "sub", ".cursor"));
   const plan = planSandbox({
     policy,
     principal: { agent: "claude-code", session: "s1" },
@@ -73,6 +76,15 @@ describe("planSandbox", () => {
       args.indexOf(`--bind ${ws} ${ws}`),
     );
     expect(plan.readOnly).toContain(join(ws, ".mcp.json"));
+  });
+
+  it("keeps settings and hooks below the workspace's top read-only too (a nested repository)", () => {
+    for (const rel of ["vendor/lib/.git/hooks", "vendor/lib/.git/config", "sub/.cursor"]) {
+      expect(plan.readOnly).toContain(join(ws, rel));
+      expect(args).toContain(`--ro-bind ${join(ws, rel)} ${join(ws, rel)}`);
+    }
+    // Only at the top do absent ones get placeholders.
+    expect(plan.created.filter((p) => p.includes("/vendor/") || p.includes("/sub/"))).toEqual([]);
   });
 
   it("hides a link's target, never the link (bwrap could not mount through a hidden directory)", () => {
@@ -118,5 +130,61 @@ describe("scrubEnv", () => {
     );
     expect(removed).toEqual(["AWS_PROFILE", "MY_API_KEY", "db_password"]);
     expect(env).toEqual({ HOME: "/h", EDITOR: "vi" });
+  });
+});
+
+describe("planSandbox in HOME", () => {
+  const home = join(dir, "deep-home");
+  const ws = join(home, "code", "ws");
+  const put = (rel: string) => {
+    mkdirSync(join(home, rel, ".."), { recursive: true });
+    writeFileSync(join(home, rel), "secret\n");
+  };
+  put(".local/share/keyrings/login.keyring");
+  put("code/other/.env");
+  put("code/ws/.env");
+  put("a/b/c/d/e/f/.env");
+  put(".warden/audit.db");
+  const deep = compilePolicy(`apiVersion: warden/v1
+kind: Policy
+metadata: { name: deep, version: "1" }
+rules:
+  - id: secrets
+    kind: fs.read
+    deny: ["~/.local/share/keyrings/**", "**/.env", "~/.warden/**"]
+`);
+  const plan = (homeWalkLimits?: { maxDepth: number; maxEntries: number }) =>
+    planSandbox({
+      policy: deep,
+      principal: { agent: "a", session: "s" },
+      workspace: ws,
+      cwd: ws,
+      command: ["true"],
+      env: { PATH: "/usr/bin", HOME: home },
+      home,
+      ...(homeWalkLimits === undefined ? {} : { homeWalkLimits }),
+    });
+
+  it("hides what fs.read denies below HOME's top level, down to the walk's depth", () => {
+    const p = plan();
+    expect(p.hidden.sort()).toEqual(
+      [
+        join(home, ".local/share/keyrings"),
+        join(home, ".warden"),
+        join(home, "code/other/.env"),
+        join(home, "code/ws/.env"),
+      ].sort(),
+    );
+    // Deeper than HOME's bound: not probed, and said so (the bound is the walk's reach).
+    expect(p.hidden).not.toContain(join(home, "a/b/c/d/e/f/.env"));
+    expect(p.homeScan).toMatchObject({ maxDepth: 5, truncated: false });
+    // The workspace inside HOME is walked on its own, not twice.
+    expect(p.homeScan.entries).toBeLessThan(20);
+    expect(p.workspaceScan.entries).toBe(1);
+  });
+
+  it("says when the entry bound cut HOME's walk short", () => {
+    const p = plan({ maxDepth: 5, maxEntries: 3 });
+    expect(p.homeScan).toEqual({ entries: 3, maxDepth: 5, truncated: true });
   });
 });

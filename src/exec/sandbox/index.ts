@@ -10,19 +10,30 @@
  * runs it beside the proxy.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
+import { isProtectedName, PROTECTED_DIRS, PROTECTED_FILES } from "./protected.js";
 import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
-import { DEFAULT_WALK_LIMITS, findDenied, type WalkLimits } from "./secret-walk.js";
+import {
+  DEFAULT_WALK_LIMITS,
+  findDenied,
+  HOME_WALK_LIMITS,
+  type WalkLimits,
+} from "./secret-walk.js";
 import { type Unbound, writableCandidates } from "./writable.js";
 
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
 export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
+export {
+  PROTECTED_DIRS,
+  PROTECTED_FILES,
+  SHELL_RC_FILES,
+} from "./protected.js";
 export { SECCOMP_FD } from "./seccomp.js";
 
 /** Where the bridge script appears inside the sandbox. */
@@ -37,23 +48,6 @@ export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.ur
 export const INSTALL_HINT =
   "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) " +
   "and allow unprivileged user namespaces; Warden never runs the command unsandboxed";
-
-/** Agent settings and hook files that stay read-only even inside the workspace. */
-export const PROTECTED_DIRS = [".claude", ".cursor", ".codex", ".gemini", ".warden", ".git/hooks"];
-/** Files a shell or direnv runs later, outside the sandbox: written, they would loosen the leash. */
-export const SHELL_RC_FILES = [
-  ".bashrc",
-  ".bash_profile",
-  ".bash_login",
-  ".bash_logout",
-  ".profile",
-  ".zshrc",
-  ".zshenv",
-  ".zprofile",
-  ".zlogin",
-  ".envrc",
-];
-export const PROTECTED_FILES = [".mcp.json", ".git/config", ...SHELL_RC_FILES];
 
 /** Well-known secret stores under HOME, probed against the policy's fs.read rules. */
 const HOME_CANDIDATES = [
@@ -100,6 +94,8 @@ export interface SandboxOptions {
   home?: string;
   /** Bounds of the walk for denied files below the workspace's top level. */
   walkLimits?: WalkLimits;
+  /** Bounds of the walk of HOME (outside the workspace). */
+  homeWalkLimits?: WalkLimits;
   /** Credential-looking variables kept anyway (beside those `cred.use` allows as `NAME:env`). */
   keepEnv?: string[];
   /** Node binary that runs the bridge; default this process's. */
@@ -116,6 +112,11 @@ export interface SandboxPlan {
   hidden: string[];
   /** How much of the workspace was probed; `truncated`: a bound stopped the walk. */
   workspaceScan: { entries: number; truncated: boolean };
+  /**
+   * The same for HOME outside the workspace, searched `maxDepth` levels down (HOME_WALK_LIMITS);
+   * `truncated`: the entry bound stopped it short of that.
+   */
+  homeScan: { entries: number; maxDepth: number; truncated: boolean };
   readOnly: string[];
   /** Paths beyond the workspace bound writable because fs.write allows them whole (writable.ts). */
   writable: string[];
@@ -200,7 +201,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
         c.path,
         (path, dir, real) => {
           if (denied(path, dir, real)) return true;
-          if (!writeDenied(path, dir, real)) return false;
+          if (!isProtectedName(path) && !writeDenied(path, dir, real)) return false;
           unwritable.add(path);
           return true;
         },
@@ -238,26 +239,53 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     else args.push("--ro-bind", "/dev/null", path);
   };
   const isHidden = (path: string) => hidden.some((h) => path === h || isInside(path, h));
-  const candidates = new Set(HOME_CANDIDATES.map((c) => join(home, c)));
-  for (const name of listDir(home)) candidates.add(join(home, name));
-  for (const path of candidates)
+  // The well-known stores first (whatever the walk's bounds), then HOME walked like the
+  // workspace, to a smaller bound; the workspace and the writable trees are walked on their own.
+  for (const c of HOME_CANDIDATES) {
+    const path = join(home, c);
     if (existsSync(path) && denied(path, isDir(path), false)) hide(path);
+  }
+  const realWorkspace = realpathSync(workspace);
+  const realHome = realOrNull(home);
+  const homeLimits = o.homeWalkLimits ?? HOME_WALK_LIMITS;
+  const homeScan = { entries: 0, maxDepth: homeLimits.maxDepth, truncated: false };
+  if (realHome !== null && realHome !== realWorkspace && !isInside(realHome, realWorkspace)) {
+    const pruned = new Set([realWorkspace, realOrNull(wardenHome) ?? wardenHome, ...writable]);
+    const homeWalk = findDenied(realHome, denied, homeLimits, pruned);
+    for (const path of homeWalk.denied) hide(path);
+    // The depth bound is the walk's stated reach in HOME; only a cut short of it is truncation.
+    homeScan.entries = homeWalk.entries;
+    homeScan.truncated = homeWalk.cut === "entries";
+  }
   // The workspace is walked below its top level too (secret-walk.ts, bounded).
-  const walk = findDenied(realpathSync(workspace), denied, limits);
+  // Settings and hooks below the top (a nested repository's .git/hooks) stay read-only too.
+  const nested: string[] = [];
+  const walk = findDenied(
+    realWorkspace,
+    (path, dir, real) => {
+      if (denied(path, dir, real)) return true;
+      if (isProtectedName(path)) nested.push(path);
+      return false;
+    },
+    limits,
+  );
   for (const path of walk.denied) hide(path);
   for (const path of deniedBelow) hide(path);
   hide(wardenHome);
 
   const readOnly: string[] = [];
   const created: string[] = [];
+  // As for hiding, a link's target is what is bound (a dangling link: nothing to protect).
   const keepReadOnly = (path: string) => {
-    if (readOnly.includes(path) || isHidden(path)) return;
-    args.push("--ro-bind", path, path);
-    readOnly.push(path);
+    const real = realOrNull(path);
+    if (real === null || readOnly.includes(real) || isHidden(real)) return;
+    args.push("--ro-bind", real, real);
+    readOnly.push(real);
   };
   for (const path of writeDeniedBelow) keepReadOnly(path);
-  // The settings and hook files are protected at the top of every writable tree, and in HOME
-  // when a writable tree holds it. An absent one gets a placeholder: nothing may create it.
+  // The settings and hook files are protected at the top of every writable tree, and of HOME
+  // when a writable tree holds it: an absent one gets a placeholder, so that nothing may create
+  // it. Below the tops, the existing ones (found by the walks).
   const roots = [workspace, ...writable.filter(isDir)];
   const bases = [...roots];
   if (!bases.includes(home) && roots.some((r) => isInside(home, r))) bases.push(home);
@@ -287,6 +315,8 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     }
   }
 
+  for (const path of nested) keepReadOnly(path);
+
   // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
   args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
   args.push("--chdir", resolve(o.cwd));
@@ -306,6 +336,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     envRemoved: removed,
     hidden,
     workspaceScan: { entries: walk.entries, truncated: walk.truncated },
+    homeScan,
     readOnly,
     // One under a hidden path is bound, then hidden: not writable after all.
     writable: writable.filter((path) => !isHidden(path)),
@@ -363,11 +394,11 @@ export function checkSandbox(bwrap: string): void {
   }
 }
 
-function listDir(dir: string): string[] {
+function realOrNull(path: string): string | null {
   try {
-    return readdirSync(dir);
+    return realpathSync(path);
   } catch {
-    return [];
+    return null;
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * `warden run` binds writable, with real bubblewrap, the trees beyond the workspace that the
+ * What `warden run` does beyond the workspace, with real bubblewrap. Secrets deeper in HOME than
+ * its top level are hidden (a bounded walk). And it binds writable, with real bubblewrap, the trees beyond the workspace that the
  * policy's fs.write allows whole — and loosens nothing beneath them: what fs.read denies there is
  * hidden, what fs.write denies stays read-only, the agents' settings get their read-only binds
  * or placeholders, and a pattern that cannot be bound is named in the start event.
@@ -18,11 +19,12 @@ let env: Record<string, string>;
 
 function wardenRun(
   command: string[],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(
     process.execPath,
     [CLI, "run", "--policy", join(dir, "policy.yaml"), "--workspace", ws, "--", ...command],
-    { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
+    { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv } },
   );
   let stdout = "";
   let stderr = "";
@@ -48,7 +50,15 @@ beforeAll(() => {
   writeFileSync(join(home, ".npmrc"), "registry=x\n");
   mkdirSync(join(shared, ".claude"), { recursive: true });
   writeFileSync(join(shared, ".claude", "settings.json"), "{}\n");
-  mkdirSync(ws);
+  mkdirSync(join(ws, "vendor/lib/.git/hooks"), { recursive: true });
+  writeFileSync(join(ws, "vendor/lib/.git/config"), "[core]\n");
+  writeFileSync(join(ws, "vendor/lib/existing"), "");
+  mkdirSync(join(home, "cache/sub"), { recursive: true });
+  mkdirSync(join(home, ".local/share/keyrings"), { recursive: true });
+  writeFileSync(join(home, ".local/share/keyrings/login.keyring"), "KEYRING-SECRET\n");
+  mkdirSync(join(home, "code/proj"), { recursive: true });
+  writeFileSync(join(home, "code/proj/.env"), "PROJ_SECRET=1\n");
+  writeFileSync(join(home, "code/proj/README"), "readable\n");
   env = { WARDEN_HOME: join(dir, "warden"), HOME: home };
   writeFileSync(
     join(dir, "policy.yaml"),
@@ -59,7 +69,7 @@ defaults: { exec: allow, dynamic: allow, fs.read: allow, fs.write: deny, net.con
 rules:
   - id: secrets
     kind: fs.read
-    deny: ["**/.env"]
+    deny: ["**/.env", "~/.local/share/keyrings/**"]
   - id: build-outputs
     kind: fs.write
     allow: ["~/builds/*/out/**", "~/cache/**", "${shared}/**", "~/.npmrc", "${dir}/nowhere/**", "**/dist/**"]
@@ -72,6 +82,21 @@ rules:
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe("warden run and HOME", () => {
+  it("hides secrets below HOME's top level; the rest of HOME stays readable", async () => {
+    const r = await wardenRun([
+      "sh",
+      "-c",
+      'cat "$HOME/.local/share/keyrings/login.keyring" "$HOME/code/proj/.env" "$HOME/code/proj/README"; ls "$HOME/.local/share/keyrings" | wc -l',
+    ]);
+    expect(r.stdout).toContain("readable\n");
+    expect(r.stdout).not.toContain("KEYRING-SECRET");
+    expect(r.stdout).not.toContain("PROJ_SECRET");
+    // An empty directory over it: not even the names are there.
+    expect(r.stdout).toMatch(/^0$/m);
+  });
 });
 
 describe("warden run with fs.write beyond the workspace", () => {
@@ -88,14 +113,26 @@ describe("warden run with fs.write beyond the workspace", () => {
       `echo '{"hooks":1}' > ${shared}/.claude/settings.json; echo "claude=$?"`,
       `echo '{}' > ${shared}/.mcp.json; echo "mcp=$?"`,
       'echo w > in-workspace; echo "ws=$?"',
+      'echo x > vendor/lib/.git/hooks/pre-commit; echo "nestedhook=$?"',
+      'echo x >> vendor/lib/.git/config; echo "nestedconfig=$?"',
+      'echo x > vendor/lib/file; echo "nested=$?"',
     ].join("\n");
     // From a file: `warden run` decides a command line's own writes first (deny by default here).
     writeFileSync(join(ws, "probe.sh"), script);
     const r = await wardenRun(["sh", "probe.sh"]);
     expect(r.status).toBe(0);
-    for (const ok of ["out", "cache", "npmrc", "shared", "ws"])
+    for (const ok of ["out", "cache", "npmrc", "shared", "ws", "nested"])
       expect(r.stdout).toContain(`${ok}=0`);
-    for (const refused of ["src", "locked", "env", "home", "claude", "mcp"]) {
+    for (const refused of [
+      "src",
+      "locked",
+      "env",
+      "home",
+      "claude",
+      "mcp",
+      "nestedhook",
+      "nestedconfig",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`${refused}=[1-9]`));
     }
     expect(r.stdout).not.toContain("CACHE_SECRET");
@@ -113,15 +150,42 @@ describe("warden run with fs.write beyond the workspace", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l))
-      .find((e) => e.context.phase === "start");
+      .find((e) => e.context.phase === "start" && e.target.argv.includes("probe.sh"));
     expect(start.context.writable.sort()).toEqual(
       [join(home, "builds/a/out"), join(home, "cache"), join(home, ".npmrc"), shared].sort(),
     );
     expect(start.context.readOnly).toContain(join(home, "cache", "locked"));
     expect(start.context.hidden).toContain(join(home, "cache", ".env"));
+    expect(start.context.homeScan).toMatchObject({ maxDepth: 5, truncated: false });
     expect(start.context.unbound).toEqual([
       { pattern: `${dir}/nowhere/**`, why: "does not exist (bwrap binds existing paths only)" },
       { pattern: "**/dist/**", why: "matches anywhere: no directory to bind" },
     ]);
+  });
+
+  it("does the same under Landlock, below the top of each writable tree", async () => {
+    const script = [
+      'echo c > "$HOME/cache/sub/entry"; echo "cache=$?"',
+      'echo l > "$HOME/cache/locked/entry"; echo "locked=$?"',
+      'cat "$HOME/cache/.env"; echo "env=$?"',
+      'cat "$HOME/code/proj/.env"; echo "deepenv=$?"',
+      'echo n >> "$HOME/.npmrc"; echo "npmrc=$?"',
+      'echo h > "$HOME/elsewhere"; echo "home=$?"',
+      'echo x > vendor/lib/.git/hooks/pre-commit; echo "nestedhook=$?"',
+      'echo x >> vendor/lib/.git/config; echo "nestedconfig=$?"',
+      'echo x >> vendor/lib/existing; echo "nested=$?"',
+    ].join("\n");
+    writeFileSync(join(ws, "probe-landlock.sh"), script);
+    const r = await wardenRun(["sh", "probe-landlock.sh"], { WARDEN_SANDBOX: "landlock" });
+    expect(r.stderr).toContain("confining with Landlock");
+    for (const ok of ["cache", "npmrc", "nested"]) expect(r.stdout).toContain(`${ok}=0`);
+    for (const refused of ["locked", "env", "deepenv", "home", "nestedhook", "nestedconfig"]) {
+      expect(r.stdout).toMatch(new RegExp(`${refused}=[1-9]`));
+    }
+    expect(r.stdout).not.toContain("CACHE_SECRET");
+    expect(r.stdout).not.toContain("PROJ_SECRET");
+    expect(readFileSync(join(home, "cache/sub/entry"), "utf8")).toBe("c\n");
+    expect(readFileSync(join(ws, "vendor/lib/.git/config"), "utf8")).toBe("[core]\n");
+    expect(existsSync(join(ws, "vendor/lib/.git/hooks/pre-commit"))).toBe(false);
   });
 });

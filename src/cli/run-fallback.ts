@@ -23,6 +23,14 @@ import type { CompiledPolicy, Principal } from "../policy/index.js";
 import { messageOf } from "./enforce.js";
 import { recordExit, waitForExit } from "./run-exit.js";
 
+/**
+ * Landlock only grants, and a right granted on a directory holds beneath it: the protected
+ * entries (.claude, .mcp.json, .git/config, .git/hooks…) stay read-only only if the directories
+ * holding them are not writable themselves (docs/sandbox.md, "Landlock").
+ */
+export const LANDLOCK_TOP_READ_ONLY =
+  "under Landlock the top of the workspace and of .git are not writable (that is what keeps the agents' settings, .git/config and .git/hooks read-only): new files there, git add and git commit fail; bubblewrap has no such limit";
+
 /** Which mechanism `WARDEN_SANDBOX` asks for; unset (or bwrap's in-sandbox marker "1"): auto. */
 export type SandboxChoice = "bwrap" | "landlock" | "auto";
 
@@ -134,7 +142,8 @@ export async function runFallback(i: FallbackInput): Promise<number> {
   }
   if (landlock !== undefined) {
     process.stderr.write(
-      `warden: ${i.bwrapProblem === null ? "WARDEN_SANDBOX=landlock" : `bubblewrap cannot start here (${reasonOf(i.bwrapProblem)})`}: confining with Landlock (ABI ${landlock.abi}); the command has no network at all\n`,
+      `warden: ${i.bwrapProblem === null ? "WARDEN_SANDBOX=landlock" : `bubblewrap cannot start here (${reasonOf(i.bwrapProblem)})`}: confining with Landlock (ABI ${landlock.abi}); the command has no network at all\n` +
+        `warden: ${LANDLOCK_TOP_READ_ONLY}\n`,
     );
   } else {
     process.stderr.write(

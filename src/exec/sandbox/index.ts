@@ -308,8 +308,11 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
       if (isHidden(path) || readOnly.includes(path)) continue;
       if (existsSync(path)) keepReadOnly(path);
       else {
+        // An empty read-only directory too, not /dev/null: git skips empty directories, where
+        // a device file made `git add -A` fail ("can only add regular files"), in the sandbox
+        // and on the host alike while the run lasts.
         created.push(path);
-        args.push("--ro-bind", "/dev/null", path);
+        args.push("--tmpfs", path, "--remount-ro", path);
         readOnly.push(path);
       }
     }

@@ -174,12 +174,25 @@ describe("warden run with fs.write beyond the workspace", () => {
       'echo x > vendor/lib/.git/hooks/pre-commit; echo "nestedhook=$?"',
       'echo x >> vendor/lib/.git/config; echo "nestedconfig=$?"',
       'echo x >> vendor/lib/existing; echo "nested=$?"',
+      'cat "$HOME/.local/share/keyrings/login.keyring"; echo "keyring=$?"',
+      'echo "names=$(ls "$HOME/.local/share/keyrings")"',
     ].join("\n");
     writeFileSync(join(ws, "probe-landlock.sh"), script);
     const r = await wardenRun(["sh", "probe-landlock.sh"], { WARDEN_SANDBOX: "landlock" });
     expect(r.stderr).toContain("confining with Landlock");
     for (const ok of ["cache", "npmrc", "nested"]) expect(r.stdout).toContain(`${ok}=0`);
-    for (const refused of ["locked", "env", "deepenv", "home", "nestedhook", "nestedconfig"]) {
+    // What Landlock cannot hide (docs/sandbox.md): a hidden directory's names, never its contents.
+    expect(r.stdout).toContain("names=login.keyring\n");
+    expect(r.stdout).not.toContain("KEYRING-SECRET");
+    for (const refused of [
+      "locked",
+      "env",
+      "deepenv",
+      "home",
+      "nestedhook",
+      "nestedconfig",
+      "keyring",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`${refused}=[1-9]`));
     }
     expect(r.stdout).not.toContain("CACHE_SECRET");

@@ -188,3 +188,38 @@ rules:
     expect(p.homeScan).toEqual({ entries: 3, maxDepth: 5, truncated: true });
   });
 });
+
+describe("planSandbox and deny rules that name a path", () => {
+  it("hides what an fs.read rule names outside HOME and the workspace", () => {
+    // Not under /tmp: the sandbox's /tmp is its own, nothing there is bound or hidden.
+    const root = mkdtempSync("/var/tmp/warden-named-");
+    try {
+      mkdirSync(join(root, "srv", "app", "keys"), { recursive: true });
+      writeFileSync(join(root, "srv", "app", ".env"), "A=1\n");
+      writeFileSync(join(root, "srv", "app", "keys", "tls.pem"), "k\n");
+      mkdirSync(join(root, "ws"));
+      mkdirSync(join(root, "home"));
+      const named = compilePolicy(`apiVersion: warden/v1
+kind: Policy
+metadata: { name: named, version: "1" }
+rules:
+  - id: app-secrets
+    kind: fs.read
+    deny: ["${root}/srv/app/.env", "${root}/srv/*/keys/**", "${root}/srv/**/*.crt"]
+`);
+      const p = planSandbox({
+        policy: named,
+        principal: { agent: "a", session: "s" },
+        workspace: join(root, "ws"),
+        cwd: join(root, "ws"),
+        command: ["true"],
+        env: { PATH: "/usr/bin" },
+        home: join(root, "home"),
+      });
+      expect(p.hidden).toContain(join(root, "srv", "app", ".env"));
+      expect(p.hidden).toContain(join(root, "srv", "app", "keys"));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

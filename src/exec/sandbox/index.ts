@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
+import { patternTrees, type Unbound } from "./pattern-trees.js";
 import { isProtectedName, PROTECTED_DIRS, PROTECTED_FILES } from "./protected.js";
 import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
 import {
@@ -24,7 +25,6 @@ import {
   HOME_WALK_LIMITS,
   type WalkLimits,
 } from "./secret-walk.js";
-import { type Unbound, writableCandidates } from "./writable.js";
 
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
@@ -182,7 +182,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
 
   // Beyond the workspace, the trees fs.write allows whole (writable.ts), each walked like the
   // workspace: what fs.read denies beneath is hidden, what fs.write denies stays read-only.
-  const extra = writableCandidates(o.policy.patternsOf("fs.write", "allow"), home, workspace);
+  const extra = patternTrees(o.policy.patternsOf("fs.write", "allow"), home, workspace);
   const writable: string[] = [];
   const unbound = extra.unbound;
   const deniedBelow: string[] = [];
@@ -257,6 +257,9 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     homeScan.entries = homeWalk.entries;
     homeScan.truncated = homeWalk.cut === "entries";
   }
+  // What deny rules name outright, where no walk reaches (`/srv/app/.env`, `/etc/ssl/private/**`).
+  const named = patternTrees(o.policy.patternsOf("fs.read", "deny"), home, workspace);
+  for (const c of named.candidates) if (denied(c.path, c.isDirectory, true)) hide(c.path);
   // The workspace is walked below its top level too (secret-walk.ts, bounded).
   // Settings and hooks below the top (a nested repository's .git/hooks) stay read-only too.
   const nested: string[] = [];

@@ -1,11 +1,13 @@
 /**
- * The paths beyond the workspace that `fs.write` allows, as directories and files bubblewrap can
- * bind writable. A bind makes a whole tree writable, so a pattern is honoured only where it allows
- * a whole existing tree: an exact path (`/srv/cache`, `~/.npmrc`) or `DIR/**`, whose DIR may hold
- * single-segment globs expanded against the filesystem at plan time (`~/builds/*\/out/**` binds
- * each existing `out`). Everything else is reported, not bound: unanchored patterns (`**\/x`),
- * `**` before the last segment, globs in the last segment (`~/notes/*.md`: new files could not be
- * created anyway), paths that do not exist yet (bwrap binds only what exists), system paths.
+ * The existing files and directory trees a policy's path patterns name outside the workspace:
+ * for bubblewrap to bind writable what `fs.write` allows, and to hide what `fs.read` denies where
+ * no walk reaches (`/srv/app/.env`). A bind covers a whole tree, so a pattern is honoured only
+ * where it names a whole existing tree: an exact path (`/srv/cache`, `~/.npmrc`) or `DIR/**`,
+ * whose DIR may hold single-segment globs expanded against the filesystem at plan time
+ * (`~/builds/*\/out/**` binds each existing `out`). Everything else is reported, not used:
+ * unanchored patterns (`**\/x`), `**` before the last segment, globs in the last segment
+ * (`~/notes/*.md`: new files could not be created anyway), paths that do not exist yet (bwrap
+ * binds only what exists), system paths.
  * Whether a candidate's whole tree is writable for this principal is for the policy to say
  * (roles, `when:`, an ask or a deny): the caller probes it, and walks beneath it.
  */
@@ -13,7 +15,7 @@ import { readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import picomatch from "picomatch";
 
-export interface WritableCandidate {
+export interface PatternTree {
   /** The pattern as written in the policy. */
   pattern: string;
   /** Real, existing path. */
@@ -34,12 +36,12 @@ const SYSTEM = ["/", "/proc", "/sys", "/dev", "/run", "/tmp"];
 
 const GLOB = /[*?[\]{}()!+@]/;
 
-export function writableCandidates(
+export function patternTrees(
   patterns: readonly string[],
   home: string,
   workspace: string,
-): { candidates: WritableCandidate[]; unbound: Unbound[] } {
-  const candidates: WritableCandidate[] = [];
+): { candidates: PatternTree[]; unbound: Unbound[] } {
+  const candidates: PatternTree[] = [];
   const unbound: Unbound[] = [];
   for (const pattern of new Set(patterns)) {
     if (pattern.startsWith("${workspace}")) continue; // inside the workspace: writable already

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writableCandidates } from "./writable.js";
+import { patternTrees } from "./pattern-trees.js";
 
 // Not under /tmp: the sandbox has a /tmp of its own, never bound from the host.
 const dir = realpathSync(mkdtempSync("/var/tmp/warden-writable-"));
@@ -18,8 +18,8 @@ symlinkSync(join(dir, "real-data"), join(home, "data"));
 writeFileSync(join(home, ".npmrc"), "\n");
 mkdirSync(ws);
 
-describe("writableCandidates", () => {
-  const { candidates, unbound } = writableCandidates(
+describe("patternTrees", () => {
+  const { candidates, unbound } = patternTrees(
     [
       "~/cache/**",
       "~/builds/*/out/**",
@@ -76,7 +76,7 @@ describe("writableCandidates", () => {
   it("reports a glob that matches too many paths instead of binding them", () => {
     const many = join(dir, "many");
     for (let i = 0; i < 70; i++) mkdirSync(join(many, `d${i}`), { recursive: true });
-    const r = writableCandidates([`${many}/*/**`], home, ws);
+    const r = patternTrees([`${many}/*/**`], home, ws);
     expect(r.candidates).toEqual([]);
     expect(r.unbound[0]?.why).toMatch(/more than 64 paths/);
   });

@@ -1,8 +1,9 @@
 /**
  * The `warden run` sandbox (DESIGN.md, exec/ sandbox): a bubblewrap command line built from the
- * policy. The filesystem is read-only except the workspace; paths `fs.read` denies are hidden
- * (HOME's well-known stores and top level, the workspace walked below its top, secret-walk.ts);
- * the agents' settings and hook files stay read-only inside the workspace; own PID, IPC, UTS and
+ * policy. The filesystem is read-only except the workspace and the trees `fs.write` allows whole
+ * (pattern-trees.ts); paths `fs.read` denies are hidden (HOME's well-known stores, HOME and the
+ * workspace walked to a bound, secret-walk.ts; the paths deny rules name); the agents' settings
+ * and hook files stay read-only inside every writable tree (protected.ts); own PID, IPC, UTS and
  * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
  * listener to the host, handoff.ts); a seccomp filter against new AF_UNIX sockets and io_uring
  * (seccomp.ts); the environment is scrubbed of credential-looking variables.
@@ -25,6 +26,7 @@ import {
   HOME_WALK_LIMITS,
   type WalkLimits,
 } from "./secret-walk.js";
+import { writableTrees } from "./writable-trees.js";
 
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
@@ -180,44 +182,14 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   const writeDenied = probe("fs.write");
   const limits = o.walkLimits ?? DEFAULT_WALK_LIMITS;
 
-  // Beyond the workspace, the trees fs.write allows whole (writable.ts), each walked like the
-  // workspace: what fs.read denies beneath is hidden, what fs.write denies stays read-only.
-  const extra = patternTrees(o.policy.patternsOf("fs.write", "allow"), home, workspace);
-  const writable: string[] = [];
-  const unbound = extra.unbound;
-  const deniedBelow: string[] = [];
-  const writeDeniedBelow: string[] = [];
-  for (const c of extra.candidates) {
-    if (writable.includes(c.path)) continue;
-    if (writeDenied(c.path, c.isDirectory, true)) {
-      const why = `the policy does not allow writing all of ${c.path} (a deny or ask, roles, when:)`;
-      unbound.push({ pattern: c.pattern, why });
-      continue;
-    }
-    if (c.isDirectory) {
-      const found: string[] = [];
-      const unwritable = new Set<string>();
-      const walk = findDenied(
-        c.path,
-        (path, dir, real) => {
-          if (denied(path, dir, real)) return true;
-          if (!isProtectedName(path) && !writeDenied(path, dir, real)) return false;
-          unwritable.add(path);
-          return true;
-        },
-        limits,
-      );
-      if (walk.truncated) {
-        const why = `${c.path} is too large to check what lies below it (${walk.entries} entries looked at)`;
-        unbound.push({ pattern: c.pattern, why });
-        continue;
-      }
-      for (const path of walk.denied) found.push(path);
-      for (const path of found) (unwritable.has(path) ? writeDeniedBelow : deniedBelow).push(path);
-    } else if (denied(c.path, false, true)) deniedBelow.push(c.path);
-    writable.push(c.path);
-    args.push("--bind", c.path, c.path);
-  }
+  // Beyond the workspace, the trees fs.write allows whole, bound before it (writable-trees.ts).
+  const trees = writableTrees(
+    patternTrees(o.policy.patternsOf("fs.write", "allow"), home, workspace),
+    { denied, writeDenied },
+    limits,
+  );
+  const { writable, unbound } = trees;
+  for (const path of writable) args.push("--bind", path, path);
   args.push("--bind", workspace, workspace);
 
   const hidden: string[] = [];
@@ -273,7 +245,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     limits,
   );
   for (const path of walk.denied) hide(path);
-  for (const path of deniedBelow) hide(path);
+  for (const path of trees.hidden) hide(path);
   hide(wardenHome);
 
   const readOnly: string[] = [];
@@ -285,7 +257,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     args.push("--ro-bind", real, real);
     readOnly.push(real);
   };
-  for (const path of writeDeniedBelow) keepReadOnly(path);
+  for (const path of trees.readOnly) keepReadOnly(path);
   // The settings and hook files are protected at the top of every writable tree, and of HOME
   // when a writable tree holds it: an absent one gets a placeholder, so that nothing may create
   // it. Below the tops, the existing ones (found by the walks).

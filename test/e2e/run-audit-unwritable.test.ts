@@ -5,14 +5,13 @@
  * The full log is real: WARDEN_HOME on a small tmpfs (mounted in a user and mount namespace of
  * the test's own, `unshare -Urm`) that the test fills while CMD waits on a FIFO.
  */
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "./cli.js";
+import { CLI, type CliResult, runAsync } from "./cli.js";
 
 let dir: string;
 let ws: string;
@@ -22,26 +21,11 @@ let origin: http.Server;
 let port: number;
 const seen: string[] = [];
 
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], env: Record<string, string>): Promise<Result> {
-  const child = spawn(command, args, {
+function run(command: string, args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runAsync(command, args, {
     cwd: ws,
     env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((done) => child.on("close", (status) => done({ status, stdout, stderr })));
 }
 
 beforeAll(async () => {

@@ -5,11 +5,10 @@
  * hidden, what fs.write denies stays read-only, the agents' settings get their read-only binds
  * or placeholders, and a pattern that cannot be bound is named in the start event.
  */
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cli } from "./cli.js";
+import { CLI, type CliResult, cli, runAsync } from "./cli.js";
 
 let dir: string;
 let ws: string;
@@ -17,24 +16,12 @@ let home: string;
 let shared: string;
 let env: Record<string, string>;
 
-function wardenRun(
-  command: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
+function wardenRun(command: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
+  return runAsync(
     process.execPath,
     [CLI, "run", "--policy", join(dir, "policy.yaml"), "--workspace", ws, "--", ...command],
     { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv } },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((done) => child.on("close", (status) => done({ status, stdout, stderr })));
 }
 
 beforeAll(() => {

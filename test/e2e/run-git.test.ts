@@ -5,11 +5,11 @@
  * git's lock files and renames at the top of .git need rights that Landlock would hold beneath
  * it, over .git/config and .git/hooks too — and warden run says so up front.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { CLI } from "./cli.js";
+import { CLI, type CliResult, runAsync } from "./cli.js";
 
 const dir = mkdtempSync("/var/tmp/warden-git-");
 const ws = join(dir, "ws");
@@ -44,12 +44,9 @@ function git(...args: string[]): string {
   return r.stdout;
 }
 
-function wardenRun(
-  script: string,
-  mechanism: string,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function wardenRun(script: string, mechanism: string): Promise<CliResult> {
   writeFileSync(join(dir, "script.sh"), script);
-  const child = spawn(
+  return runAsync(
     process.execPath,
     [CLI, "run", "--policy", join(dir, "policy.yaml"), "--workspace", ws, "--"].concat([
       "sh",
@@ -57,15 +54,6 @@ function wardenRun(
     ]),
     { cwd: ws, env: { ...env, WARDEN_SANDBOX: mechanism } },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((done) => child.on("close", (status) => done({ status, stdout, stderr })));
 }
 
 const SCRIPT = [

@@ -120,7 +120,7 @@ export interface SandboxPlan {
    */
   homeScan: { entries: number; maxDepth: number; truncated: boolean };
   readOnly: string[];
-  /** Paths beyond the workspace bound writable because fs.write allows them whole (writable.ts). */
+  /** Paths beyond the workspace bound writable because fs.write allows them whole (writable-trees.ts). */
   writable: string[];
   /** fs.write allow patterns not bound writable, and why: inside the sandbox they stay read-only. */
   unbound: Unbound[];

@@ -47,7 +47,7 @@ function makeTree(ws: string): void {
 
 /** ~3,000 entries, 5 levels deep at most (inside HOME's walk bound), two secrets below the top. */
 function makeHome(home: string): void {
-  for (const tool of [".cache/pip", ".local/share/app", ".config/editor", ".npm/_logs"]) {
+  for (const tool of [".local/state/app", ".local/share/app", ".config/editor", ".npm/_logs"]) {
     for (let d = 0; d < 10; d++) {
       const dir = join(home, tool, `d${d}`);
       mkdirSync(dir, { recursive: true });

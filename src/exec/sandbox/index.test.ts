@@ -134,7 +134,9 @@ describe("scrubEnv", () => {
 });
 
 describe("planSandbox in HOME", () => {
-  const home = join(dir, "deep-home");
+  // Not under /tmp, which the sandbox has its own of: nothing there is bound or hidden by name.
+  const home = mkdtempSync("/var/tmp/warden-deep-home-");
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
   const ws = join(home, "code", "ws");
   const put = (rel: string) => {
     mkdirSync(join(home, rel, ".."), { recursive: true });
@@ -145,13 +147,15 @@ describe("planSandbox in HOME", () => {
   put("code/ws/.env");
   put("a/b/c/d/e/f/.env");
   put(".warden/audit.db");
+  put(".cache/tool/token");
+  for (let i = 0; i < 30; i++) put(`.cache/pip/wheels/w${i}`);
   const deep = compilePolicy(`apiVersion: warden/v1
 kind: Policy
 metadata: { name: deep, version: "1" }
 rules:
   - id: secrets
     kind: fs.read
-    deny: ["~/.local/share/keyrings/**", "**/.env", "~/.warden/**"]
+    deny: ["~/.local/share/keyrings/**", "**/.env", "~/.warden/**", "~/.cache/tool/**"]
 `);
   const plan = (homeWalkLimits?: { maxDepth: number; maxEntries: number }) =>
     planSandbox({
@@ -169,6 +173,7 @@ rules:
     const p = plan();
     expect(p.hidden.sort()).toEqual(
       [
+        join(home, ".cache/tool"),
         join(home, ".local/share/keyrings"),
         join(home, ".warden"),
         join(home, "code/other/.env"),
@@ -178,7 +183,8 @@ rules:
     // Deeper than HOME's bound: not probed, and said so (the bound is the walk's reach).
     expect(p.hidden).not.toContain(join(home, "a/b/c/d/e/f/.env"));
     expect(p.homeScan).toMatchObject({ maxDepth: 5, truncated: false });
-    // The workspace inside HOME is walked on its own, not twice.
+    // The workspace inside HOME is walked on its own, not twice; caches are not entered (what a
+    // rule names there is hidden all the same: ~/.cache/tool above).
     expect(p.homeScan.entries).toBeLessThan(20);
     expect(p.workspaceScan.entries).toBe(1);
   });

@@ -23,6 +23,7 @@ import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
 import {
   DEFAULT_WALK_LIMITS,
   findDenied,
+  HOME_SKIP,
   HOME_WALK_LIMITS,
   type WalkLimits,
 } from "./secret-walk.js";
@@ -222,7 +223,12 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   const homeLimits = o.homeWalkLimits ?? HOME_WALK_LIMITS;
   const homeScan = { entries: 0, maxDepth: homeLimits.maxDepth, truncated: false };
   if (realHome !== null && realHome !== realWorkspace && !isInside(realHome, realWorkspace)) {
-    const pruned = new Set([realWorkspace, realOrNull(wardenHome) ?? wardenHome, ...writable]);
+    const pruned = new Set([
+      realWorkspace,
+      realOrNull(wardenHome) ?? wardenHome,
+      ...writable,
+      ...HOME_SKIP.map((rel) => join(realHome, rel)),
+    ]);
     const homeWalk = findDenied(realHome, denied, homeLimits, pruned);
     for (const path of homeWalk.denied) hide(path);
     // The depth bound is the walk's stated reach in HOME; only a cut short of it is truncation.

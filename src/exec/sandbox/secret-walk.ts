@@ -24,6 +24,27 @@ export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 16, maxEntries: 50_00
  * developer's machine, and every run pays for the walk.
  */
 export const HOME_WALK_LIMITS: WalkLimits = { maxDepth: 5, maxEntries: 20_000 };
+/**
+ * Below HOME, caches and tool chains of downloaded, content-addressed or vendored files: often
+ * most of a developer's HOME, and no place for their own secrets (a rule that names one, such as
+ * `~/.cache/tool/**`, is honoured anyway: the sandbox hides what deny rules name outright).
+ */
+export const HOME_SKIP = [
+  ".cache",
+  ".npm/_cacache",
+  ".npm/_npx",
+  ".nvm/versions",
+  ".pyenv/versions",
+  ".rustup/toolchains",
+  ".cargo/registry",
+  ".cargo/git",
+  ".m2/repository",
+  ".gradle/caches",
+  ".gradle/wrapper",
+  "go/pkg/mod",
+  ".bun/install/cache",
+  ".local/share/Trash",
+];
 
 /** Directory names never entered, at any depth. */
 const SKIP_DIRS = new Set(["node_modules"]);

@@ -188,6 +188,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
     patternTrees(o.policy.patternsOf("fs.write", "allow"), home, workspace),
     { denied, writeDenied },
     limits,
+    new Set([realpathSync(workspace), realOrNull(wardenHome) ?? wardenHome]),
   );
   const { writable, unbound } = trees;
   for (const path of writable) args.push("--bind", path, path);

@@ -66,13 +66,16 @@ export type DeniedProbe = (path: string, isDirectory: boolean, real: boolean) =>
 
 /**
  * Walks below `root` (a real, absolute path; the root itself is not probed). `pruned` directories
- * are probed but not entered (walked on their own: the workspace inside HOME).
+ * are probed but not entered (walked on their own: the workspace inside HOME). `vendored: "enter"`
+ * enters node_modules and Git's objects too: a walk that must miss nothing (a tree about to be
+ * made writable) cannot take them on trust.
  */
 export function findDenied(
   root: string,
   isDenied: DeniedProbe,
   limits: WalkLimits = DEFAULT_WALK_LIMITS,
   pruned: ReadonlySet<string> = new Set(),
+  vendored: "skip" | "enter" = "skip",
 ): WalkResult {
   const denied: string[] = [];
   let entries = 0;
@@ -96,7 +99,8 @@ export function findDenied(
         const path = `${prefix}/${entry.name}`; // names hold no "/"; cheaper than join
         const isDir = entry.isDirectory();
         if (isDenied(path, isDir, !entry.isSymbolicLink())) denied.push(path);
-        else if (isDir && !skipped(dir, entry.name) && !pruned.has(path)) next.push(path);
+        else if (isDir && !pruned.has(path) && (vendored === "enter" || !skipped(dir, entry.name)))
+          next.push(path);
       }
     }
     level = next;

@@ -2,11 +2,11 @@
  * The trees beyond the workspace that bubblewrap binds writable (the candidates pattern-trees.ts
  * found in fs.write's allow rules), and what must stay as it was beneath them. Each is decided
  * whole (fs.write on it and on a child: roles, `when:`, an ask or a deny can refuse it) and
- * walked like the workspace (secret-walk.ts, same bounds): what fs.read denies below is to be
- * hidden, what fs.write denies and the protected names (protected.ts) to stay read-only. A tree
- * the walk cannot finish is not bound: what lies past the bound was not checked.
+ * walked like the workspace (secret-walk.ts, same bounds, node_modules and Git's objects entered
+ * too): what fs.read denies below is to be hidden, what fs.write denies and the protected names
+ * (protected.ts) to stay read-only. A tree the walk cannot finish is not bound: what lies past
+ * the bound was not checked.
  */
-
 import type { PatternTree, Unbound } from "./pattern-trees.js";
 import { isProtectedName } from "./protected.js";
 import { type DeniedProbe, findDenied, type WalkLimits } from "./secret-walk.js";
@@ -26,6 +26,8 @@ export function writableTrees(
   found: { candidates: PatternTree[]; unbound: Unbound[] },
   probe: { denied: DeniedProbe; writeDenied: DeniedProbe },
   limits: WalkLimits,
+  /** Not entered: walked on their own (the workspace) or hidden whole ($WARDEN_HOME). */
+  pruned: ReadonlySet<string>,
 ): WritableTrees {
   const r: WritableTrees = { writable: [], unbound: [...found.unbound], hidden: [], readOnly: [] };
   for (const c of found.candidates) {
@@ -46,6 +48,9 @@ export function writableTrees(
           return true;
         },
         limits,
+        pruned,
+        // Nothing below may be taken on trust, node_modules included: it is about to be writable.
+        "enter",
       );
       if (walk.truncated) {
         const why = `${c.path} is too large to check what lies below it (${walk.entries} entries looked at)`;

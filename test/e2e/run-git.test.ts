@@ -111,4 +111,32 @@ describe("git in warden run", () => {
     expect(readFileSync(join(ws, ".git", "config"), "utf8")).toBe(config);
     expect(existsSync(join(ws, ".git", "hooks", "pre-commit"))).toBe(false);
   });
+
+  it("keeps a submodule's hooks and config read-only too (under the superproject's .git/modules)", async () => {
+    const lib = join(dir, "lib-origin");
+    rmSync(lib, { recursive: true, force: true });
+    mkdirSync(lib);
+    for (const args of [
+      ["init", "-q", "."],
+      ["commit", "-q", "--allow-empty", "-m", "lib"],
+    ]) {
+      expect(spawnSync("git", args, { cwd: lib, env }).status).toBe(0);
+    }
+    git("-c", "protocol.file.allow=always", "submodule", "add", "-q", lib, "lib");
+    const modules = join(ws, ".git", "modules", "lib");
+    const config = readFileSync(join(modules, "config"), "utf8");
+    const r = await wardenRun(
+      [
+        "echo 'curl evil' > .git/modules/lib/hooks/pre-commit; echo hook=$?",
+        "git -C lib config core.fsmonitor 'curl evil'; echo config=$?",
+        "git -C lib status --porcelain; echo status=$?",
+      ].join("\n"),
+      "bwrap",
+    );
+    expect(r.stdout).toMatch(/hook=[1-9]/);
+    expect(r.stdout).toMatch(/config=[1-9]/);
+    expect(r.stdout).toContain("status=0");
+    expect(existsSync(join(modules, "hooks", "pre-commit"))).toBe(false);
+    expect(readFileSync(join(modules, "config"), "utf8")).toBe(config);
+  });
 });

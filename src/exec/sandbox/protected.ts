@@ -27,10 +27,13 @@ const PROTECTED_NAMES = new Set([
   ...PROTECTED_FILES.filter((p) => !p.includes("/")),
 ]);
 
+/** A repository's own directory: `.git`, or a submodule's under `.git/modules/` (nested too). */
+const GIT_DIR = /\/\.git(\/modules\/[^/]+)*$/;
+
 /** Whether a path, at any depth, is one of them: `.claude`, `.bashrc`, `x/.git/hooks`… */
 export function isProtectedName(path: string): boolean {
   const slash = path.lastIndexOf("/");
   const name = path.slice(slash + 1);
   if (PROTECTED_NAMES.has(name)) return true;
-  return (name === "hooks" || name === "config") && path.slice(0, slash).endsWith("/.git");
+  return (name === "hooks" || name === "config") && GIT_DIR.test(path.slice(0, slash));
 }

@@ -17,6 +17,7 @@ import {
   PROTECTED_FILES,
   planLandlock,
   planSandbox,
+  scanWarnings,
   startLandlock,
 } from "../exec/sandbox/index.js";
 import type { CompiledPolicy, Principal } from "../policy/index.js";
@@ -75,6 +76,7 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     env: i.env,
     wardenHome: i.wardenHome,
   });
+  for (const line of scanWarnings(base)) process.stderr.write(`warden: ${line}\n`);
   const tmp = join(i.dir, "tmp");
   mkdirSync(tmp, { mode: 0o700 });
   const env: Record<string, string> = { ...base.env, TMPDIR: tmp };

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compilePolicy } from "../../policy/index.js";
-import { planSandbox, SANDBOX_BRIDGE, scrubEnv } from "./index.js";
+import { planSandbox, SANDBOX_BRIDGE, scanWarnings, scrubEnv } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "warden-sandbox-plan-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,6 +192,11 @@ rules:
   it("says when the entry bound cut HOME's walk short", () => {
     const p = plan({ maxDepth: 5, maxEntries: 3 });
     expect(p.homeScan).toEqual({ entries: 3, maxDepth: 5, truncated: true });
+    expect(scanWarnings(p)).toEqual([
+      "HOME is large: files denied to fs.read outside the workspace were looked for in the first 3 entries only",
+    ]);
+    // The depth bound is the walk's stated reach, not a cut: no warning for it.
+    expect(scanWarnings(plan())).toEqual([]);
   });
 });
 

@@ -332,6 +332,22 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   };
 }
 
+/** What the user should know about the plan's walks: where a bound cut one short. */
+export function scanWarnings(plan: Pick<SandboxPlan, "workspaceScan" | "homeScan">): string[] {
+  const lines: string[] = [];
+  if (plan.workspaceScan.truncated) {
+    lines.push(
+      `the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only`,
+    );
+  }
+  if (plan.homeScan.truncated) {
+    lines.push(
+      `HOME is large: files denied to fs.read outside the workspace were looked for in the first ${plan.homeScan.entries} entries only`,
+    );
+  }
+  return lines;
+}
+
 export function scrubEnv(
   source: NodeJS.ProcessEnv,
   policy: CompiledPolicy,

@@ -18,6 +18,7 @@ import {
   launchSandbox,
   planSandbox,
   recordPlaceholders,
+  scanWarnings,
   sweepPlaceholders,
 } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
@@ -101,11 +102,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       env: process.env,
       wardenHome: wardenHome(),
     });
-    if (plan.workspaceScan.truncated) {
-      process.stderr.write(
-        `warden: the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only\n`,
-      );
-    }
+    for (const line of scanWarnings(plan)) process.stderr.write(`warden: ${line}\n`);
     const releasePlaceholders = recordPlaceholders(runDir, plan.created);
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
     const started = Date.now();
@@ -122,7 +119,10 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         envRemoved: plan.envRemoved,
         hidden: plan.hidden,
         workspaceScan: plan.workspaceScan,
+        homeScan: plan.homeScan,
         readOnly: plan.readOnly,
+        writable: plan.writable,
+        unbound: plan.unbound,
       },
     });
 

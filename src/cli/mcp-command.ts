@@ -18,6 +18,7 @@ import {
   type PolicySource,
   parseDuration,
   qualify,
+  type Requester,
   readGatewayConfig,
   requesterOf,
   resolveSecretRefs,
@@ -88,7 +89,11 @@ export async function serve(options: ServeOptions): Promise<number> {
     maxMessageBytes: config.options.maxMessageBytes,
     prepare: (spec) => resolveSecretRefs(spec, secrets),
   });
-  const gatewayFor = (principal: Principal, context: Record<string, unknown>, local: boolean) =>
+  const gatewayFor = (
+    principal: Principal,
+    context: Record<string, unknown>,
+    requester: Requester | null,
+  ) =>
     new Gateway({
       upstreams: config.upstreams,
       pool,
@@ -100,8 +105,7 @@ export async function serve(options: ServeOptions): Promise<number> {
         queue.store ??= ApprovalStore.open(undefined, held);
         return queue.store;
       },
-      // Over HTTP the agent is not a process of this machine: no process tree to keep out.
-      requester: local ? requesterOf() : null,
+      requester,
       pins,
       secrets,
       log,
@@ -115,7 +119,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     const gateway = gatewayFor(
       { agent: options.agent ?? "mcp", user: userInfo().username },
       {},
-      true,
+      requesterOf(),
     );
     const transport = new LineTransport({ maxMessageBytes: config.options.maxMessageBytes, log });
     closed = ended((end) => {
@@ -135,7 +139,9 @@ export async function serve(options: ServeOptions): Promise<number> {
       ...listen,
       tokens,
       maxMessageBytes: config.options.maxMessageBytes,
-      openSession: (client) => gatewayFor({ agent: client.agent }, { client: client.name }, false),
+      // The agent behind a loopback connection, when this user can see it (peer-process.ts).
+      openSession: (client, requester) =>
+        gatewayFor({ agent: client.agent }, { client: client.name }, requester),
       log,
     });
     const url = await http.listen();

@@ -23,6 +23,7 @@ import {
   probeSandbox,
   recordPlaceholders,
   type SandboxPlan,
+  scanWarnings,
   sweepPlaceholders,
 } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
@@ -128,11 +129,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         bwrapProblem: probe === null ? null : await probe,
       });
     }
-    if (plan.workspaceScan.truncated) {
-      process.stderr.write(
-        `warden: the workspace is large: files denied to fs.read were looked for in the first ${plan.workspaceScan.entries} entries only\n`,
-      );
-    }
+    for (const line of scanWarnings(plan)) process.stderr.write(`warden: ${line}\n`);
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
     const startedMs = Date.now();
     await audit.append({
@@ -148,7 +145,10 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         envRemoved: plan.envRemoved,
         hidden: plan.hidden,
         workspaceScan: plan.workspaceScan,
+        homeScan: plan.homeScan,
         readOnly: plan.readOnly,
+        writable: plan.writable,
+        unbound: plan.unbound,
       },
     });
     started.admit();

@@ -18,11 +18,20 @@ import {
   PROTECTED_FILES,
   planLandlock,
   planSandbox,
+  scanWarnings,
   startLandlock,
 } from "../exec/sandbox/index.js";
 import type { CompiledPolicy, Principal } from "../policy/index.js";
 import { messageOf } from "./enforce.js";
 import { recordExit, waitForExit } from "./run-exit.js";
+
+/**
+ * Landlock only grants, and a right granted on a directory holds beneath it: the protected
+ * entries (.claude, .mcp.json, .git/config, .git/hooks…) stay read-only only if the directories
+ * holding them are not writable themselves (docs/sandbox.md, "Landlock").
+ */
+export const LANDLOCK_TOP_READ_ONLY =
+  "under Landlock the top of the workspace and of .git are not writable (that is what keeps the agents' settings, .git/config and .git/hooks read-only): new files there, git add and git commit fail; bubblewrap has no such limit";
 
 /** Which mechanism `WARDEN_SANDBOX` asks for; unset (or bwrap's in-sandbox marker "1"): auto. */
 export type SandboxChoice = "bwrap" | "landlock" | "auto";
@@ -68,6 +77,7 @@ export async function runFallback(i: FallbackInput): Promise<number> {
     env: i.env,
     wardenHome: i.wardenHome,
   });
+  for (const line of scanWarnings(base)) process.stderr.write(`warden: ${line}\n`);
   const tmp = join(i.dir, "tmp");
   mkdirSync(tmp, { mode: 0o700 });
   const env: Record<string, string> = { ...base.env, TMPDIR: tmp };
@@ -89,6 +99,7 @@ export async function runFallback(i: FallbackInput): Promise<number> {
         ...[...PROTECTED_DIRS, ...PROTECTED_FILES].map((p) => join(i.workspace, p)),
       ],
       tmpDir: tmp,
+      writable: base.writable,
     });
     try {
       // A python3 binary, not a wrapper script (pyenv's shims cost ~150 ms a start).
@@ -124,6 +135,10 @@ export async function runFallback(i: FallbackInput): Promise<number> {
         envRemoved: base.envRemoved,
         hidden: sandbox === "none" ? [] : base.hidden,
         readOnly: sandbox === "none" ? [] : base.readOnly,
+        writable: sandbox === "none" ? [] : base.writable,
+        unbound: base.unbound,
+        workspaceScan: base.workspaceScan,
+        homeScan: base.homeScan,
       },
     });
   } catch (error) {
@@ -132,7 +147,8 @@ export async function runFallback(i: FallbackInput): Promise<number> {
   }
   if (landlock !== undefined) {
     process.stderr.write(
-      `warden: ${i.bwrapProblem === null ? "WARDEN_SANDBOX=landlock" : `bubblewrap cannot start here (${reasonOf(i.bwrapProblem)})`}: confining with Landlock (ABI ${landlock.abi}); the command has no network at all\n`,
+      `warden: ${i.bwrapProblem === null ? "WARDEN_SANDBOX=landlock" : `bubblewrap cannot start here (${reasonOf(i.bwrapProblem)})`}: confining with Landlock (ABI ${landlock.abi}); the command has no network at all\n` +
+        `warden: ${LANDLOCK_TOP_READ_ONLY}\n`,
     );
   } else {
     process.stderr.write(

@@ -24,7 +24,20 @@ export function auditSyncMs(env: NodeJS.ProcessEnv = process.env): number {
   return ms;
 }
 
-/** `secrets`: values held by Warden, redacted from every event besides the credential shapes. */
+/**
+ * `secrets`: values held by Warden, redacted from every event besides the credential shapes.
+ * Throws AUDIT_UNAVAILABLE when the log cannot be opened: nothing may then run unrecorded.
+ */
 export function openServerAuditLog(secrets: string[] = []): AuditLog {
-  return AuditLog.open({ syncMs: auditSyncMs(), ...(secrets.length > 0 ? { secrets } : {}) });
+  const syncMs = auditSyncMs();
+  try {
+    return AuditLog.open({ syncMs, ...(secrets.length > 0 ? { secrets } : {}) });
+  } catch (error) {
+    if (error instanceof WardenError) throw error;
+    const why = error instanceof Error ? error.message : String(error);
+    throw new WardenError("AUDIT_UNAVAILABLE", `cannot open the audit log: ${why}`, {
+      hint: "$WARDEN_HOME (default ~/.warden) must be a writable directory; nothing runs unrecorded",
+      cause: error,
+    });
+  }
 }

@@ -99,7 +99,8 @@ export class Gateway implements PoolSession {
         capabilities: {
           tools: { listChanged: true },
           prompts: { listChanged: true },
-          resources: { listChanged: true },
+          resources: { listChanged: true, subscribe: true },
+          completions: {},
         },
         instructions:
           "Tools from several MCP servers, governed by Warden: each tool is named server__tool; " +
@@ -153,6 +154,11 @@ export class Gateway implements PoolSession {
           ? this.server.sendPromptListChanged()
           : this.server.sendResourceListChanged();
     send.catch(() => {});
+  }
+
+  /** PoolSession: a resource this session subscribed to changed. */
+  resourceUpdated(uri: string): void {
+    this.server.sendResourceUpdated({ uri }).catch(() => {});
   }
 
   /**

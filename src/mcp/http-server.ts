@@ -20,7 +20,9 @@ import {
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { Requester } from "./approvals.js";
 import type { Gateway } from "./gateway.js";
+import { loopbackRequester } from "./peer-process.js";
 import type { TokenEntry, TokenStore } from "./tokens.js";
 
 export const MCP_PATH = "/mcp";
@@ -32,8 +34,11 @@ export interface HttpServeInit {
   /** Host names (no port) a request's Host and Origin may carry, beside the loopback names. */
   allowedHosts: string[];
   maxMessageBytes: number;
-  /** A new session's gateway, acting for the token's client. */
-  openSession: (client: TokenEntry) => Gateway;
+  /**
+   * A new session's gateway, acting for the token's client; `requester` is the local agent process
+   * behind the connection when it can be seen (peer-process.ts), for the self-approval check.
+   */
+  openSession: (client: TokenEntry, requester: Requester | null) => Gateway;
   log: (line: string) => void;
 }
 
@@ -125,7 +130,7 @@ export class GatewayHttpServer {
 
   /** A new session; it lasts only if the request really was an initialize the SDK accepted. */
   private async open(client: TokenEntry, req: IncomingMessage, res: ServerResponse) {
-    const gateway = this.init.openSession(client);
+    const gateway = this.init.openSession(client, loopbackRequester(req.socket));
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       maxRequestBodySize: this.init.maxMessageBytes,

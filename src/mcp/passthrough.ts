@@ -11,9 +11,17 @@
  * Lists leave out what the policy denies whatever the arguments: a listed resource's URI is known,
  * so its read is decided exactly; a prompt's name is known, its arguments are not; a template's
  * URI is not known at all.
+ *
+ * A subscription watches what a read would return, so it is decided (and audited) as a read of its
+ * URI; updates reach only the sessions subscribed (subscriptions.ts). Completions of a prompt's or
+ * a template's arguments are answered for what the lists show, like the lists themselves undecided
+ * and unaudited.
  */
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import {
+  type CompleteRequest,
+  CompleteRequestSchema,
+  type CompleteResult,
   ErrorCode,
   GetPromptRequestSchema,
   type GetPromptResult,
@@ -26,6 +34,8 @@ import {
   type ReadResourceResult,
   type Resource,
   type ResourceTemplate,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Gateway } from "./gateway.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
@@ -48,7 +58,7 @@ export function registerPassThrough(gateway: Gateway): void {
   const server = gateway.server;
   /** URI → the upstream that listed it, in this session. */
   const resourceRoutes = new Map<string, string>();
-  const templates: { template: UriTemplate; server: string }[] = [];
+  const templates: { template: UriTemplate; source: string; server: string }[] = [];
 
   const hidden = (upstream: string, tool: string, known: Record<string, unknown>) =>
     deniedWhateverArgs(gateway.policy, gateway.principal(), upstream, tool, gateway.context, known);
@@ -101,6 +111,7 @@ export function registerPassThrough(gateway: Gateway): void {
         try {
           templates.push({
             template: new UriTemplate(template.uriTemplate),
+            source: template.uriTemplate,
             server: upstream.name,
           });
         } catch {
@@ -147,11 +158,12 @@ export function registerPassThrough(gateway: Gateway): void {
       name: parts.tool,
       ...(request.params.arguments === undefined ? {} : { arguments: request.params.arguments }),
     };
-    return governed<GetPromptResult>({ server: parts.server, tool: PROMPTS_GET }, params, {
-      upstream,
-      method: "prompts/get",
-      signal: extra.signal,
-    });
+    return governed<GetPromptResult>(
+      { server: parts.server, tool: PROMPTS_GET },
+      params,
+      extra.signal,
+      forwarding(upstream, "prompts/get", params),
+    );
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, async () => ({
@@ -161,8 +173,8 @@ export function registerPassThrough(gateway: Gateway): void {
     resourceTemplates: await listTemplates(),
   }));
 
-  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    const uri = request.params.uri;
+  /** The upstream that serves a URI; an unknown URI is the MCP error "resource not found". */
+  async function ownerOf(uri: string): Promise<{ owner: string; upstream: Upstream }> {
     const owner = await routeOf(uri);
     const upstream = owner === undefined ? undefined : gateway.upstream(owner);
     if (owner === undefined || upstream === undefined) {
@@ -170,30 +182,96 @@ export function registerPassThrough(gateway: Gateway): void {
         uri,
       });
     }
+    return { owner, upstream };
+  }
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const uri = request.params.uri;
+    const { owner, upstream } = await ownerOf(uri);
     return governed<ReadResourceResult>(
       { server: owner, tool: RESOURCES_READ },
       { uri },
-      { upstream, method: "resources/read", signal: extra.signal },
+      extra.signal,
+      forwarding(upstream, "resources/read", { uri }),
     );
   });
+
+  server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+    const uri = request.params.uri;
+    const { owner, upstream } = await ownerOf(uri);
+    if (upstream.capabilities()?.resources?.subscribe !== true) {
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `Warden: upstream "${owner}" does not offer resource subscriptions`,
+      );
+    }
+    await governed({ server: owner, tool: RESOURCES_READ }, { uri }, extra.signal, async () => {
+      await gateway.pool.subscriptions.subscribe(owner, uri, gateway);
+      return {};
+    });
+    return {};
+  });
+
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    const uri = request.params.uri;
+    const owner = await routeOf(uri);
+    if (owner !== undefined) await gateway.pool.subscriptions.unsubscribe(owner, uri, gateway);
+    return {};
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    const target = await completionTarget(request.params.ref);
+    if (target === undefined) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Warden: nothing to complete for ${JSON.stringify(request.params.ref)}`,
+      );
+    }
+    if (target.upstream.capabilities()?.completions === undefined) {
+      return { completion: { values: [] } };
+    }
+    return (await target.upstream.forward(
+      "completion/complete",
+      { ...request.params, ref: target.ref },
+      { timeoutMs: gateway.options.callTimeoutMs, signal: extra.signal },
+    )) as CompleteResult;
+  });
+
+  /** The upstream and its own reference for a prompt or template the agent can see. */
+  async function completionTarget(
+    ref: CompleteRequest["params"]["ref"],
+  ): Promise<{ upstream: Upstream; ref: CompleteRequest["params"]["ref"] } | undefined> {
+    if (ref.type === "ref/prompt") {
+      const parts = splitQualified(ref.name);
+      const upstream = parts === null ? undefined : gateway.upstream(parts.server);
+      if (parts === null || upstream === undefined) return undefined;
+      if (hidden(parts.server, PROMPTS_GET, { name: parts.tool })) return undefined;
+      return { upstream, ref: { ...ref, name: parts.tool } };
+    }
+    const find = () => templates.find((t) => t.source === ref.uri)?.server;
+    if (find() === undefined) await listTemplates();
+    const owner = find() ?? (await routeOf(ref.uri));
+    const upstream = owner === undefined ? undefined : gateway.upstream(owner);
+    if (owner === undefined || upstream === undefined) return undefined;
+    return hidden(owner, RESOURCES_READ, {}) ? undefined : { upstream, ref };
+  }
+
+  const forwarding =
+    (upstream: Upstream, method: string, params: Record<string, unknown>) =>
+    (signal?: AbortSignal) =>
+      upstream.forward(method, params, {
+        timeoutMs: gateway.options.callTimeoutMs,
+        ...(signal ? { signal } : {}),
+      });
 
   /** Decided and forwarded like a tool call; a refusal is an MCP error with the same text. */
   async function governed<T>(
     address: ToolAddress,
     params: Record<string, unknown>,
-    how: { upstream: Upstream; method: string; signal: AbortSignal },
+    signal: AbortSignal,
+    forward: (signal?: AbortSignal) => Promise<Record<string, unknown>>,
   ): Promise<T> {
-    const ruling = await gateway.govern(
-      address,
-      params,
-      { signal: how.signal },
-      (signal) =>
-        how.upstream.forward(how.method, params, {
-          timeoutMs: gateway.options.callTimeoutMs,
-          ...(signal ? { signal } : {}),
-        }),
-      () => "ok",
-    );
+    const ruling = await gateway.govern(address, params, { signal }, forward, () => "ok");
     if ("refused" in ruling) throw new McpError(ErrorCode.InvalidRequest, ruling.refused);
     return ruling.result as T;
   }

@@ -1,14 +1,19 @@
 /**
  * The upstream connections, shared by every agent session of one `warden mcp serve`: over stdio
  * there is one session, over HTTP one per client, and all of them reach the same upstream
- * processes. The pool fans upstream notifications (list changes) out to every session and routes
+ * processes. The pool fans upstream notifications (list changes) out to every session, resource
+ * updates to the sessions subscribed (subscriptions.ts), and routes
  * an upstream's `elicitation/create` back to the session whose call it belongs to.
  */
 import type { ElicitRequest, ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import type { UpstreamSpec } from "./config.js";
+import { type Subscriber, Subscriptions } from "./subscriptions.js";
 import { type ListKind, Upstream } from "./upstream.js";
 
-export interface PoolSession {
+/** How long renewing or dropping an upstream subscription may take. */
+const SUBSCRIPTION_TIMEOUT_MS = 60_000;
+
+export interface PoolSession extends Subscriber {
   /** An upstream's tools, prompts or resources changed. */
   listChanged(server: string, what: ListKind): void;
   /** Relays an upstream's question to this session's user; declines when it cannot ask. */
@@ -20,6 +25,7 @@ export class UpstreamPool {
   private readonly sessions = new Set<PoolSession>();
   /** Calls in flight per upstream, by session: an upstream's question goes to their session. */
   private readonly inFlight = new Map<string, Map<PoolSession, number>>();
+  readonly subscriptions: Subscriptions;
 
   constructor(
     specs: UpstreamSpec[],
@@ -31,6 +37,14 @@ export class UpstreamPool {
       prepare?: (spec: UpstreamSpec) => UpstreamSpec;
     } = {},
   ) {
+    this.subscriptions = new Subscriptions(
+      (server, method, uri) =>
+        this.upstreams
+          .get(server)
+          ?.forward(method, { uri }, { timeoutMs: SUBSCRIPTION_TIMEOUT_MS }) ??
+        Promise.reject(new Error(`no upstream ${server}`)),
+      log,
+    );
     for (const spec of specs) {
       this.upstreams.set(
         spec.name,
@@ -41,6 +55,8 @@ export class UpstreamPool {
             listChanged: (server, what) => {
               for (const session of this.sessions) session.listChanged(server, what);
             },
+            resourceUpdated: (server, uri) => this.subscriptions.updated(server, uri),
+            connected: (server) => this.subscriptions.renew(server),
             elicit: (server, params) => this.elicit(server, params),
             ...(options.prepare === undefined ? {} : { prepare: options.prepare }),
           },
@@ -57,6 +73,7 @@ export class UpstreamPool {
     return () => {
       this.sessions.delete(session);
       for (const calls of this.inFlight.values()) calls.delete(session);
+      void this.subscriptions.leave(session);
     };
   }
 

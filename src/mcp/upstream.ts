@@ -18,10 +18,12 @@ import {
   type ListToolsResult,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { WardenError } from "../errors.js";
+import { boundedFetch } from "./bounded-fetch.js";
 import type { UpstreamSpec } from "./config.js";
 
 export type Tool = ListToolsResult["tools"][number];
@@ -33,6 +35,10 @@ export interface UpstreamHooks {
   log(server: string, line: string): void;
   /** The upstream's tools (cache already dropped), prompts or resources changed. */
   listChanged(server: string, what: ListKind): void;
+  /** A resource the gateway subscribed to changed (`notifications/resources/updated`). */
+  resourceUpdated(server: string, uri: string): void;
+  /** A new connection is up (the first, or one after a crash): subscriptions must be renewed. */
+  connected(server: string): void;
   /** The upstream asks the user something (`elicitation/create`) during a call. */
   elicit(server: string, params: ElicitRequest["params"]): Promise<ElicitResult>;
   /** The spec as it is started, secrets put in (secret-refs.ts); may throw to keep it down. */
@@ -164,14 +170,16 @@ export class Upstream {
     client.setNotificationHandler(ResourceListChangedNotificationSchema, () =>
       this.hooks.listChanged(this.name, "resources"),
     );
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) =>
+      this.hooks.resourceUpdated(this.name, notification.params.uri),
+    );
     client.setRequestHandler(ElicitRequestSchema, (request) =>
       this.hooks.elicit(this.name, request.params),
     );
     client.onerror = (error) => {
       // The SDK's stdio reader throws this and then closes the connection.
       if (/exceeded maximum size/.test(error.message)) {
-        this.oversize = `upstream "${this.name}" sent a message over the ${this.limits.maxMessageBytes} byte limit; the connection was dropped and is reopened`;
-        this.hooks.log(this.name, this.oversize);
+        this.refuseOversize();
       } else {
         this.hooks.log(this.name, `protocol error: ${error.message}`);
       }
@@ -204,6 +212,7 @@ export class Upstream {
     this.failures = 0;
     this.downReason = null;
     this.oversize = null;
+    this.hooks.connected(this.name);
     return client;
   }
 
@@ -228,10 +237,28 @@ export class Upstream {
       });
       return transport;
     }
-    const requestInit = { headers: spec.headers };
+    const limit = this.limits.maxMessageBytes;
+    const options = {
+      requestInit: { headers: spec.headers },
+      // Over the limit, the stream errors and the connection is dropped, as over stdio.
+      ...(limit === undefined
+        ? {}
+        : {
+            fetch: boundedFetch(limit, () => {
+              this.refuseOversize();
+              void this.client?.close();
+            }),
+          }),
+    };
     return spec.transport === "sse"
-      ? new SSEClientTransport(spec.url, { requestInit })
-      : new StreamableHTTPClientTransport(spec.url, { requestInit });
+      ? new SSEClientTransport(spec.url, options)
+      : new StreamableHTTPClientTransport(spec.url, options);
+  }
+
+  /** The upstream sent a message over the limit: its calls fail saying so until it reconnects. */
+  private refuseOversize(): void {
+    this.oversize = `upstream "${this.name}" sent a message over the ${this.limits.maxMessageBytes} byte limit; the connection was dropped and is reopened`;
+    this.hooks.log(this.name, this.oversize);
   }
 
   private markDown(reason: string): void {

@@ -26,6 +26,12 @@ export interface CompiledPolicy {
   readonly sandbox: SandboxRequirement;
   /** Never throws: a malformed request is denied with a reason. */
   decide(request: Request, options?: DecideOptions): Decision;
+  /**
+   * The patterns of one kind and effect, in policy order, as written: for enforcement points
+   * that must turn rules into something else than decisions (the sandbox's writable binds).
+   * Which of them apply to a request is still for `decide` to say (roles, `when:`).
+   */
+  patternsOf(kind: Kind, effect: Effect): readonly string[];
   explain(request: Request): Explanation;
 }
 
@@ -165,6 +171,10 @@ export function lintSource(
     warnings,
     decide: (request, options) => engine.decide(request, options),
     explain: (request) => engine.explain(request),
+    patternsOf: (kind, effect) =>
+      spec.rules
+        .filter((r) => r.kind === kind)
+        .flatMap((r) => r.patterns.filter((p) => p.effect === effect).map((p) => p.pattern)),
   };
   return { diagnostics, policy };
 }

@@ -36,3 +36,21 @@ export function cliSpawn(args: string[], env: Record<string, string>) {
     stdio: ["ignore", "pipe", "pipe"],
   });
 }
+
+/** Runs a command without blocking this process's event loop (servers the test runs live here). */
+export function runAsync(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env: Record<string, string> },
+): Promise<CliResult> {
+  const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: options.env });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  return new Promise((done) => child.on("close", (status) => done({ status, stdout, stderr })));
+}

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import net from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cli } from "./cli.js";
+import { CLI, cli, runAsync } from "./cli.js";
 
 let dir: string;
 let ws: string;
@@ -41,22 +41,11 @@ function wardenRun(
   command: string[],
   extraEnv: Record<string, string> = { WARDEN_SANDBOX: "landlock" },
 ): Promise<RunResult> {
-  const child = spawn(
+  return runAsync(
     process.execPath,
     [CLI, "run", "--policy", join(dir, policy), "--workspace", ws, "--", ...command],
     { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv } },
   );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  return new Promise((resolve) => {
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: audit events as parsed JSON

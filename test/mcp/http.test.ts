@@ -4,6 +4,7 @@
  * server. Raw `node:http` requests for what a well-behaved client never sends (a foreign Host or
  * Origin, a body over the limit).
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
@@ -12,10 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   addToken,
   allEvents,
+  CLI,
   type Connected,
   connectHttp,
   events,
   ODD,
+  pending,
   type Sandbox,
   type Served,
   sandbox,
@@ -293,6 +296,66 @@ describe("warden mcp serve --http: where it listens", () => {
 });
 
 describe("warden mcp serve --http: asking the user", () => {
+  it("refuses an approval from inside the agent behind a loopback connection, takes one from outside", async () => {
+    const box = sandbox(
+      `apiVersion: warden/v1
+kind: Policy
+metadata: { name: mcp-http-queue, version: "1" }
+defaults: { mcp.call: deny }
+rules:
+  - { id: notes-ask, kind: mcp.call, ask: ["tiny/write_note"], reason: Notes need a human. }
+`,
+      {},
+    );
+    writeFileSync(box.config, JSON.stringify({ mcpServers: { tiny: tinyServer(box) } }));
+    const token = addToken(box, "laptop", "claude-code");
+    const served = await serveHttp(box);
+    // This test process is the agent: it holds the client's socket, and cannot elicit.
+    const c = await connectHttp(served.url, token);
+    try {
+      const note = join(box.dir, "queued.txt");
+      const call = c.call("tiny__write_note", { path: note, text: "approved" });
+      await expect.poll(() => pending(box).length, { timeout: 10_000 }).toBe(1);
+      const id = pending(box)[0]!.id;
+
+      // From the agent's own tree (its shell tool, say): refused.
+      const self = warden(box, ["approvals", "approve", id]);
+      expect(self.status).toBe(1);
+      expect(self.stderr).toContain("APPROVAL_SELF");
+      expect(self.stderr).toContain(`pid ${process.pid}`);
+
+      // From a process outside it (setsid -f leaves it to init): approved, and the call goes on.
+      const out = join(box.dir, "approve.out");
+      spawnSync(
+        "setsid",
+        [
+          "-f",
+          "sh",
+          "-c",
+          `"$0" "$@" > "${out}" 2>&1`,
+          process.execPath,
+          CLI,
+          "approvals",
+          "approve",
+          id,
+        ],
+        {
+          cwd: box.dir,
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: process.env.HOME ?? "",
+            WARDEN_HOME: box.home,
+          },
+        },
+      );
+      expect((await call).isError).toBeFalsy();
+      expect(readFileSync(note, "utf8")).toBe("approved");
+    } finally {
+      await c.close();
+      await served.stop();
+    }
+  });
+
   it("asks through the client's elicitation, and relays an upstream's question to it", async () => {
     const box = sandbox(
       `apiVersion: warden/v1

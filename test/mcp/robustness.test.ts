@@ -2,12 +2,18 @@
  * The gateway keeps serving through bad input from either side: malformed JSON-RPC and oversized
  * messages from the agent (raw lines on the built gateway's stdin), and from an upstream a
  * malformed result, junk on stdout, a result over the size limit and a call that never answers
- * (the odd fixture server). Also: an upstream's elicitation relayed or declined, and its
+ * (the odd fixture server), and an HTTP upstream's oversized result, as JSON and as an event
+ * stream. Also: an upstream's elicitation relayed or declined, and its
  * notifications/tools/list_changed forwarded.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { allEvents, CLI, type Connected, connect, events, ODD, sandbox, text } from "./harness.js";
 
 const POLICY = `apiVersion: warden/v1
@@ -218,6 +224,63 @@ describe("an upstream's question when the agent cannot be asked", () => {
       expect(elicit?.context).toMatchObject({ relayed: false, action: "decline" });
     } finally {
       await gw.close();
+    }
+  });
+});
+
+/**
+ * A streamable-HTTP MCP server on loopback (SDK, stateless) whose `huge` tool returns that many
+ * bytes, answering as JSON or as an event stream.
+ */
+async function httpUpstream(json: boolean) {
+  const http = createServer(async (req, res) => {
+    const mcp = new McpServer({ name: "remote", version: "1.0.0" });
+    mcp.registerTool(
+      "huge",
+      { description: "Returns that many bytes.", inputSchema: { bytes: z.number() } },
+      async ({ bytes }) => ({ content: [{ type: "text", text: "x".repeat(bytes) }] }),
+    );
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: json,
+    });
+    await mcp.connect(transport);
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((done) => http.listen(0, "127.0.0.1", done));
+  const { port } = http.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/mcp`, close: () => http.close() };
+}
+
+describe("an HTTP upstream over the size limit", () => {
+  it.each([
+    ["as JSON", true],
+    ["as an event stream", false],
+  ])("is refused %s, and the next call works again", async (_how, json) => {
+    const upstream = await httpUpstream(json);
+    const box = sandbox(
+      `apiVersion: warden/v1
+kind: Policy
+metadata: { name: robust-http, version: "1" }
+defaults: { mcp.call: deny }
+rules:
+  - { id: remote, kind: mcp.call, allow: ["remote/*"] }
+`,
+      { remote: { url: upstream.url } },
+      { maxMessageSize: "64KiB", callTimeout: "20s" },
+    );
+    const gw = await connect(box);
+    try {
+      const huge = await gw.call("remote__huge", { bytes: LIMIT * 2 });
+      expect(huge.isError).toBe(true);
+      expect(text(huge)).toContain(`over the ${LIMIT} byte limit`);
+      expect(text(huge)).not.toContain("xxxxxxxx");
+      await expect
+        .poll(async () => text(await gw.call("remote__huge", { bytes: 3 })), { timeout: 10_000 })
+        .toBe("xxx");
+    } finally {
+      await gw.close();
+      upstream.close();
     }
   });
 });

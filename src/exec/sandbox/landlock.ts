@@ -2,7 +2,8 @@
  * The Landlock fallback of `warden run`, for machines where bubblewrap cannot start (not installed,
  * or user namespaces refused). Landlock confines the process itself, so it needs no namespace:
  * the filesystem is readable except the paths the sandbox plan hides, writable only in the
- * workspace (minus the protected settings files) and a private temp dir, and there is no network
+ * workspace and the trees fs.write allows whole (minus the protected settings files and what
+ * fs.write denies beneath) and a private temp dir, and there is no network
  * at all (Landlock refuses TCP, seccomp every other socket). The rules are computed here; the
  * launcher (landlock-launcher.ts, run by python3) applies them and execs the command.
  *
@@ -82,6 +83,8 @@ export interface LandlockOptions {
   readOnly: string[];
   /** The private temp dir (TMPDIR), writable. */
   tmpDir: string;
+  /** Trees beyond the workspace that fs.write allows whole (the sandbox plan's `writable`). */
+  writable?: string[];
 }
 
 export interface LandlockPlan {
@@ -96,7 +99,9 @@ export function planLandlock(o: LandlockOptions): LandlockPlan {
   const rules: LandlockRule[] = [];
   grantBeneath(rules, "/", READ, hidden, FS.readDir);
   // Protected paths that do not exist yet still split the workspace: nothing may create them.
-  grantBeneath(rules, real(o.workspace), WRITE, [...hidden, ...readOnly], 0);
+  for (const root of [o.workspace, ...(o.writable ?? [])]) {
+    grantBeneath(rules, real(root), WRITE, [...hidden, ...readOnly], 0);
+  }
   rules.push([real(o.tmpDir), WRITE], ...DEVICES);
   return { rules, hidden, readOnly };
 }

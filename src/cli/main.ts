@@ -33,6 +33,11 @@ if (process.argv[2] === "run") {
   const parsed = parseRunArgs(process.argv.slice(3));
   if (parsed !== null) {
     try {
+      // bubblewrap's probe runs while run's modules load (~100 ms); run() takes its answer.
+      if (process.env.WARDEN_SANDBOX !== "landlock") {
+        const { probeSandbox } = await import("../exec/sandbox/index.js");
+        void probeSandbox(process.env.WARDEN_BWRAP ?? "bwrap");
+      }
       const { run } = await import("./run-command.js");
       process.exitCode = await run(parsed.command, parsed.options);
     } catch (error) {

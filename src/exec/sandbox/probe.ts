@@ -10,11 +10,23 @@ export const INSTALL_HINT =
   "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) " +
   "and allow unprivileged user namespaces; Warden never runs the command unsandboxed";
 
+const probes = new Map<string, Promise<WardenError | null>>();
+
 /**
  * Resolves to why bubblewrap cannot start a sandbox here (SANDBOX_UNAVAILABLE), or null when it
- * can. Never rejects; never falls back to an unsandboxed run.
+ * can. Never rejects; never falls back to an unsandboxed run. One probe per bwrap a process: the
+ * CLI starts it before loading `warden run`'s modules, run() takes its answer.
  */
 export function probeSandbox(bwrap: string): Promise<WardenError | null> {
+  let probe = probes.get(bwrap);
+  if (probe === undefined) {
+    probe = probeOnce(bwrap);
+    probes.set(bwrap, probe);
+  }
+  return probe;
+}
+
+function probeOnce(bwrap: string): Promise<WardenError | null> {
   return new Promise((done) => {
     const child = spawn(
       bwrap,

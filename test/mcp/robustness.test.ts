@@ -123,7 +123,9 @@ describe("malformed and oversized input from the agent (stdio)", () => {
           params: { name: "odd__echo", arguments: ["not", "an", "object"] },
         }),
       );
-      expect(await gw.next()).toMatchObject({ id: 61, error: { code: -32602 } });
+      const odd = await gw.next();
+      expect(odd).toMatchObject({ id: 61, error: { code: -32603 } });
+      expect(odd.error?.message).toContain("expected record");
 
       // Over the limit: refused with the request's own id, without the gateway buffering it.
       const big = JSON.stringify({

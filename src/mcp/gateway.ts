@@ -505,11 +505,13 @@ export class Gateway implements PoolSession {
 
   /** A call to a tool not yet listed in this session: its definition is checked first. */
   private async checkPin(upstream: Upstream, tool: string): Promise<void> {
-    let tools: Tool[];
-    try {
-      tools = await upstream.listTools();
-    } catch {
-      return; // an unavailable upstream fails the call on its own
+    let tools = upstream.listedTools;
+    if (tools === null) {
+      try {
+        tools = await upstream.listTools();
+      } catch {
+        return; // an unavailable upstream fails the call on its own
+      }
     }
     const definition = tools.find((t) => t.name === tool);
     if (definition === undefined || this.checkedDefinitions.has(definition)) return;

@@ -96,6 +96,11 @@ export class Upstream {
     return this.connecting;
   }
 
+  /** The tools listed and cached, if they are (null: listTools() has to ask the upstream). */
+  get listedTools(): Tool[] | null {
+    return this.client === null ? null : this.tools;
+  }
+
   /** The upstream's tools, listed once and cached until it announces a change. */
   async listTools(): Promise<Tool[]> {
     const client = await this.connect();
@@ -138,7 +143,7 @@ export class Upstream {
     params: Record<string, unknown>,
     options: RawRequestOptions,
   ): Promise<Record<string, unknown>> {
-    const client = await this.connect();
+    const client = this.client ?? (await this.connect());
     try {
       if (this.raw !== null) return await this.raw.request(method, params, options);
       const { onProgress } = options;

@@ -1,9 +1,10 @@
 /**
- * One upstream MCP server behind the gateway: an SDK `Client` over stdio, streamable HTTP or
- * legacy SSE, its tool list cached (refreshed when it says `notifications/tools/list_changed`),
- * and reconnection with backoff after it goes away. A call to an upstream that is down fails at
- * once with a clear error; a call in flight when it dies is rejected by the SDK (connection
- * closed), so nothing waits forever.
+ * One upstream MCP server behind the gateway: an SDK `Client` over stdio (upstream-stdio.ts),
+ * streamable HTTP or legacy SSE, its tool list cached (refreshed when it says
+ * `notifications/tools/list_changed`), and reconnection with backoff after it goes away. Over
+ * stdio the requests the gateway forwards are written and answered beside the SDK
+ * (raw-requests.ts). A call to an upstream that is down fails at once with a clear error; a call
+ * in flight when it dies is rejected (connection closed), so nothing waits forever.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -198,7 +199,7 @@ export class Upstream {
       this.hooks.elicit(this.name, request.params),
     );
     client.onerror = (error) => {
-      // The SDK's stdio reader throws this and then closes the connection.
+      // The stdio reader reports this and then closes the connection.
       if (/exceeded maximum size/.test(error.message)) {
         this.refuseOversize();
       } else {

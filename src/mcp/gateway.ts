@@ -461,8 +461,9 @@ export class Gateway implements PoolSession {
     const screened = this.screen(address, ruling);
     ruling = screened.ruling;
     // The result does not wait for its outcome event: the act is on record already (mcp.forward),
-    // the outcome commits with the next batch, and a log that fails then refuses every later call.
-    // See docs/audit.md, "The outcome of a forwarded call".
+    // the outcome is prepared once the result is on its way and commits with the next batch, and
+    // a log that fails then refuses every later call. See docs/audit.md, "The outcome of a
+    // forwarded call".
     void this.record(
       {
         request,
@@ -476,7 +477,7 @@ export class Gateway implements PoolSession {
           ...(screened.detected.length > 0 ? { resultDetected: screened.detected } : {}),
         },
       },
-      OUTCOME_WITHIN_MS,
+      { withinMs: OUTCOME_WITHIN_MS, prepareLater: true },
     );
     return ruling;
   }
@@ -579,7 +580,7 @@ export class Gateway implements PoolSession {
       latencyUs: number;
       context: Record<string, unknown>;
     },
-    withinMs?: number,
+    later?: { withinMs: number; prepareLater: boolean },
   ): Promise<boolean> {
     const event: AuditEventInput = {
       kind: input.kind ?? "mcp.call",
@@ -591,7 +592,7 @@ export class Gateway implements PoolSession {
       context: { ...(input.request.context ?? {}), session: this.session, ...input.context },
     };
     try {
-      await this.init.audit.append(event, withinMs === undefined ? {} : { withinMs });
+      await this.init.audit.append(event, later ?? {});
       return true;
     } catch (error) {
       this.auditProblem = messageOf(error);

@@ -128,6 +128,30 @@ describe("AuditLog", () => {
     expect(reopened.verify().ok).toBe(true);
   });
 
+  it("prepares an append with prepareLater after the current task, in its place and time", async () => {
+    const log = openLog();
+    const before = Date.now();
+    const later = log.append(
+      { ...ev(0), time: undefined },
+      { withinMs: 60_000, prepareLater: true },
+    );
+    const bad = log.append({ ...ev(1), kind: "" }, { prepareLater: true });
+    const now = log.append(ev(2));
+    await expect(bad).rejects.toMatchObject({ code: "AUDIT_INVALID_EVENT" });
+    expect((await later).seq).toBe(0); // before the append made after it, in one transaction
+    expect((await now).seq).toBe(1);
+    const [first] = log.search({ limit: 1 });
+    expect(Date.parse(first!.time)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(first!.time)).toBeLessThanOrEqual(Date.now());
+
+    const atClose = log.append(ev(3), { withinMs: 60_000, prepareLater: true });
+    log.close();
+    expect((await atClose).seq).toBe(2);
+    const reopened = openLog({ readonly: true });
+    expect(reopened.size()).toBe(3);
+    expect(reopened.verify().ok).toBe(true);
+  });
+
   it("rejects invalid events without writing anything", async () => {
     const log = openLog();
     const bad = [

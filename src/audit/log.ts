@@ -96,7 +96,9 @@ export interface AuditLogOptions {
 }
 
 interface Pending {
-  event: PreparedEvent;
+  /** Undefined until an event appended with `prepareLater` has been prepared. */
+  event: PreparedEvent | undefined;
+  input: AuditEventInput | undefined;
   resolve: (receipt: AppendReceipt) => void;
   reject: (error: unknown) => void;
 }
@@ -140,6 +142,8 @@ export class AuditLog {
   private timer: NodeJS.Timeout | undefined;
   /** The latest commit of events appended with `withinMs`, if no batch has taken them yet. */
   private deferred: NodeJS.Timeout | undefined;
+  /** Whether events appended with `prepareLater` are due to be prepared at the next check phase. */
+  private preparing = false;
   private closed = false;
 
   private constructor(init: {
@@ -220,17 +224,30 @@ export class AuditLog {
    * batch commits at the next tick. With `withinMs` the event waits for the next batch that
    * commits anyway (another append's, a flush, close()), or at most `withinMs`: a record nobody
    * waits on (the outcome of an act already on record) then costs no transaction of its own.
+   * With `prepareLater` the event keeps its place in the queue and its time, but is redacted and
+   * encoded after the current task and its ticks (before any batch that holds it commits), so a
+   * caller can answer first; the caller must not change the event meanwhile. A bad event then
+   * rejects its own append only.
    */
-  append(event: AuditEventInput, options: { withinMs?: number } = {}): Promise<AppendReceipt> {
-    let prepared: PreparedEvent;
+  append(
+    event: AuditEventInput,
+    options: { withinMs?: number; prepareLater?: boolean } = {},
+  ): Promise<AppendReceipt> {
+    let prepared: PreparedEvent | undefined;
+    let input: AuditEventInput | undefined;
     try {
       this.assertWritable();
-      prepared = prepareEvent(event, this.redactor);
+      if (options.prepareLater === true) {
+        input = event?.time === undefined ? { ...event, time: new Date() } : event;
+        this.prepareSoon();
+      } else {
+        prepared = prepareEvent(event, this.redactor);
+      }
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendReceipt>((resolve, reject) => {
-      this.queue.push({ event: prepared, resolve, reject });
+      this.queue.push({ event: prepared, input, resolve, reject });
       if (this.queue.length >= this.maxBatch) {
         this.flushQueue();
       } else if (options.withinMs !== undefined && options.withinMs > 0) {
@@ -249,11 +266,11 @@ export class AuditLog {
   appendSync(event: AuditEventInput): AppendReceipt {
     this.assertWritable();
     const prepared = prepareEvent(event, this.redactor);
-    const pending = this.queue;
+    const pending = this.prepared(this.queue);
     this.queue = [];
     let receipts: AppendReceipt[];
     try {
-      receipts = this.commit([...pending.map((p) => p.event), prepared]);
+      receipts = this.commit([...pending.map((p) => p.event!), prepared]);
     } catch (error) {
       for (const p of pending) p.reject(error);
       throw error;
@@ -444,6 +461,35 @@ export class AuditLog {
 
   // --- internals ---
 
+  /** Prepares the events appended with `prepareLater` once this task and its ticks are done. */
+  private prepareSoon(): void {
+    if (this.preparing) return;
+    this.preparing = true;
+    setImmediate(() => {
+      this.preparing = false;
+      if (!this.closed) this.queue = this.prepared(this.queue);
+    });
+  }
+
+  /** `queue` with every event prepared; one that cannot be is rejected and left out. */
+  private prepared(queue: Pending[]): Pending[] {
+    if (queue.every((p) => p.event !== undefined)) return queue;
+    const out: Pending[] = [];
+    for (const p of queue) {
+      if (p.event === undefined) {
+        try {
+          p.event = prepareEvent(p.input!, this.redactor);
+          p.input = undefined;
+        } catch (error) {
+          p.reject(error);
+          continue;
+        }
+      }
+      out.push(p);
+    }
+    return out;
+  }
+
   /** Commits the queue within `ms` unless a batch commits it sooner. */
   private flushWithin(ms: number): void {
     if (this.deferred !== undefined) return;
@@ -457,12 +503,12 @@ export class AuditLog {
   private flushQueue(rethrow = false): void {
     if (this.deferred !== undefined) clearTimeout(this.deferred);
     this.deferred = undefined;
-    const batch = this.queue;
-    if (batch.length === 0) return;
+    const batch = this.prepared(this.queue);
     this.queue = [];
+    if (batch.length === 0) return;
     let receipts: AppendReceipt[];
     try {
-      receipts = this.commit(batch.map((p) => p.event));
+      receipts = this.commit(batch.map((p) => p.event!));
     } catch (error) {
       for (const p of batch) p.reject(error);
       if (rethrow) throw error;

@@ -24,10 +24,12 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AuditEventInput, AuditLog } from "../audit/index.js";
 import type { Decision, Principal, Request, RequestContext } from "../policy/index.js";
+import { AgentCalls } from "./agent-calls.js";
 import type { ApprovalStore, Requester } from "./approvals.js";
 import { type AskOutcome, answeredReason, resolveAsk } from "./ask.js";
 import type { GatewayOptions, UpstreamSpec } from "./config.js";
 import { CredentialScanner, type Detected, decideCredentials, withDetected } from "./dlp.js";
+import { LineTransport } from "./line-transport.js";
 import { qualify, splitQualified, type ToolAddress } from "./names.js";
 import { registerPassThrough } from "./passthrough.js";
 import type { PinStore } from "./pins.js";
@@ -83,6 +85,8 @@ export class Gateway implements PoolSession {
   private readonly upstreams: Map<string, Upstream>;
   private readonly leavePool: () => void;
   private closed = false;
+  /** Plain tools/call requests over stdio, answered without the SDK's Server. */
+  private agentCalls: AgentCalls | null = null;
   private readonly routes = new Map<string, ToolAddress>();
   private auditProblem: string | null = null;
   /** Changed definitions already reported (audit event, log line), by `server/tool hash`. */
@@ -134,12 +138,18 @@ export class Gateway implements PoolSession {
   }
 
   async connect(transport: Transport): Promise<void> {
+    if (transport instanceof LineTransport) {
+      // Over HTTP the SDK's transport ties each answer to its HTTP stream: calls stay on the SDK.
+      this.agentCalls = new AgentCalls(this, transport);
+      transport.claim = this.agentCalls.claim;
+    }
     await this.server.connect(transport);
   }
 
   async close(): Promise<void> {
     if (this.closed) return; // the transport's onclose may call back in here
     this.closed = true;
+    this.agentCalls?.close();
     this.leavePool();
     if (this.init.pool === undefined) await this.pool.close();
     await this.server.close().catch(() => {});
@@ -301,11 +311,14 @@ export class Gateway implements PoolSession {
       address,
       args,
       io,
-      (signal) =>
-        upstream.callTool(address.tool, args, {
+      (signal) => {
+        const onProgress = progressRelay(io);
+        return upstream.callTool(address.tool, args, {
           timeoutMs: this.init.options.callTimeoutMs,
           ...(signal ? { signal } : {}),
-        }),
+          ...(onProgress ? { onProgress } : {}),
+        });
+      },
       (result) => (result.isError === true ? "tool-error" : "ok"),
       started,
     );
@@ -448,8 +461,9 @@ export class Gateway implements PoolSession {
     const screened = this.screen(address, ruling);
     ruling = screened.ruling;
     // The result does not wait for its outcome event: the act is on record already (mcp.forward),
-    // the outcome commits with the next batch, and a log that fails then refuses every later call.
-    // See docs/audit.md, "The outcome of a forwarded call".
+    // the outcome is prepared once the result is on its way and commits with the next batch, and
+    // a log that fails then refuses every later call. See docs/audit.md, "The outcome of a
+    // forwarded call".
     void this.record(
       {
         request,
@@ -463,7 +477,7 @@ export class Gateway implements PoolSession {
           ...(screened.detected.length > 0 ? { resultDetected: screened.detected } : {}),
         },
       },
-      OUTCOME_WITHIN_MS,
+      { withinMs: OUTCOME_WITHIN_MS, prepareLater: true },
     );
     return ruling;
   }
@@ -492,11 +506,13 @@ export class Gateway implements PoolSession {
 
   /** A call to a tool not yet listed in this session: its definition is checked first. */
   private async checkPin(upstream: Upstream, tool: string): Promise<void> {
-    let tools: Tool[];
-    try {
-      tools = await upstream.listTools();
-    } catch {
-      return; // an unavailable upstream fails the call on its own
+    let tools = upstream.listedTools;
+    if (tools === null) {
+      try {
+        tools = await upstream.listTools();
+      } catch {
+        return; // an unavailable upstream fails the call on its own
+      }
     }
     const definition = tools.find((t) => t.name === tool);
     if (definition === undefined || this.checkedDefinitions.has(definition)) return;
@@ -564,7 +580,7 @@ export class Gateway implements PoolSession {
       latencyUs: number;
       context: Record<string, unknown>;
     },
-    withinMs?: number,
+    later?: { withinMs: number; prepareLater: boolean },
   ): Promise<boolean> {
     const event: AuditEventInput = {
       kind: input.kind ?? "mcp.call",
@@ -576,7 +592,7 @@ export class Gateway implements PoolSession {
       context: { ...(input.request.context ?? {}), session: this.session, ...input.context },
     };
     try {
-      await this.init.audit.append(event, withinMs === undefined ? {} : { withinMs });
+      await this.init.audit.append(event, later ?? {});
       return true;
     } catch (error) {
       this.auditProblem = messageOf(error);
@@ -591,6 +607,27 @@ export interface CallIo {
   signal?: AbortSignal;
   progressToken?: string | number | undefined;
   notify?: (notification: ServerNotification) => Promise<void>;
+}
+
+/**
+ * Relays an upstream's progress on a call to the agent under the agent's own token (the upstream
+ * saw a token of the gateway's, raw-requests.ts); progress without a numeric `progress` is dropped.
+ */
+function progressRelay(io: CallIo): ((params: Record<string, unknown>) => void) | undefined {
+  const { progressToken, notify } = io;
+  if (progressToken === undefined || notify === undefined) return undefined;
+  return ({ progress, total, message }) => {
+    if (typeof progress !== "number") return;
+    notify({
+      method: "notifications/progress",
+      params: {
+        progressToken,
+        progress,
+        ...(typeof total === "number" ? { total } : {}),
+        ...(typeof message === "string" ? { message } : {}),
+      },
+    }).catch(() => {});
+  };
 }
 
 export function denialText(address: ToolAddress, decision: Decision): string {

@@ -35,6 +35,11 @@ export class LineTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /**
+   * Takes a parsed message before the SDK's schema check and `onmessage`; true when it was the
+   * taker's (agent-calls.ts answers plain tools/call requests itself).
+   */
+  claim: ((message: Record<string, unknown>) => boolean) | undefined;
 
   private readonly input: NodeJS.ReadableStream;
   private readonly output: NodeJS.WritableStream;
@@ -141,6 +146,15 @@ export class LineTransport implements Transport {
       json = JSON.parse(line);
     } catch {
       this.refuse(ErrorCode.ParseError, "Parse error: the line is not JSON", null);
+      return;
+    }
+    if (
+      this.claim !== undefined &&
+      typeof json === "object" &&
+      json !== null &&
+      !Array.isArray(json) &&
+      this.claim(json as Record<string, unknown>)
+    ) {
       return;
     }
     const parsed = JSONRPCMessageSchema.safeParse(json);

@@ -62,6 +62,13 @@ export class PinStore {
     [string, string],
     { hash: string; pending_hash: string | null }
   >;
+  /**
+   * changed() per tool, while no other connection has committed (SQLite's data_version, one
+   * cheap read instead of a lookup per call) and this one has not written.
+   */
+  private readonly changes = new Map<string, boolean>();
+  private readonly dataVersion: Database.Statement<[], number>;
+  private seenVersion = -1;
 
   private constructor(path: string) {
     this.db = new Database(path);
@@ -80,6 +87,7 @@ export class PinStore {
     this.pinOf = this.db.prepare(
       "SELECT hash, pending_hash FROM pins WHERE server = ? AND tool = ?",
     );
+    this.dataVersion = this.db.prepare<[], number>("PRAGMA data_version").pluck();
   }
 
   static open(home?: string): PinStore {
@@ -90,6 +98,7 @@ export class PinStore {
 
   /** Pins a tool seen for the first time; reports a definition that differs from its pin. */
   check(server: string, tool: ToolDefinition, now = Date.now()): PinState {
+    this.changes.clear(); // it may write
     const hash = definitionHash(tool);
     const row = this.pinOf.get(server, tool.name);
     if (row === undefined) {
@@ -123,12 +132,24 @@ export class PinStore {
 
   /** Whether the last definition seen of a tool differs from its pin (calls are then denied). */
   changed(server: string, tool: string): boolean {
-    const row = this.pinOf.get(server, tool);
-    return row !== undefined && row.pending_hash !== null && row.pending_hash !== row.hash;
+    const version = this.dataVersion.get() as number;
+    if (version !== this.seenVersion) {
+      this.changes.clear();
+      this.seenVersion = version;
+    }
+    const key = `${server}\u0000${tool}`;
+    let changed = this.changes.get(key);
+    if (changed === undefined) {
+      const row = this.pinOf.get(server, tool);
+      changed = row !== undefined && row.pending_hash !== null && row.pending_hash !== row.hash;
+      this.changes.set(key, changed);
+    }
+    return changed;
   }
 
   /** Accepts the changed definition of a tool as its new pin. */
   trust(server: string, tool: string, now = Date.now()): { from: string; to: string } {
+    this.changes.clear();
     const row = this.pinOf.get(server, tool);
     if (row === undefined) {
       throw new WardenError("MCP_PIN_NOT_FOUND", `no pinned tool ${server}/${tool}`);

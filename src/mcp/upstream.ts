@@ -1,13 +1,13 @@
 /**
- * One upstream MCP server behind the gateway: an SDK `Client` over stdio, streamable HTTP or
- * legacy SSE, its tool list cached (refreshed when it says `notifications/tools/list_changed`),
- * and reconnection with backoff after it goes away. A call to an upstream that is down fails at
- * once with a clear error; a call in flight when it dies is rejected by the SDK (connection
- * closed), so nothing waits forever.
+ * One upstream MCP server behind the gateway: an SDK `Client` over stdio (upstream-stdio.ts),
+ * streamable HTTP or legacy SSE, its tool list cached (refreshed when it says
+ * `notifications/tools/list_changed`), and reconnection with backoff after it goes away. Over
+ * stdio the requests the gateway forwards are written and answered beside the SDK
+ * (raw-requests.ts). A call to an upstream that is down fails at once with a clear error; a call
+ * in flight when it dies is rejected (connection closed), so nothing waits forever.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
@@ -15,7 +15,9 @@ import {
   type ElicitRequest,
   ElicitRequestSchema,
   type ElicitResult,
+  ErrorCode,
   type ListToolsResult,
+  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
@@ -25,6 +27,9 @@ import { z } from "zod";
 import { WardenError } from "../errors.js";
 import { boundedFetch } from "./bounded-fetch.js";
 import type { UpstreamSpec } from "./config.js";
+import { type RawRequestOptions, RawRequests } from "./raw-requests.js";
+import { malformedToolResult } from "./tool-result.js";
+import { UpstreamStdio } from "./upstream-stdio.js";
 
 export type Tool = ListToolsResult["tools"][number];
 
@@ -48,11 +53,16 @@ export interface UpstreamHooks {
 /** Room for the rest of a pipe read beside a message at the size limit. */
 const READ_SLACK = 64 * 1024;
 
+/** The SDK's own read limit, when the config sets none. */
+const DEFAULT_MAX_LINE = 10 * 1024 * 1024;
+
 const BACKOFF_MS = [250, 500, 1_000, 2_000, 5_000, 10_000, 30_000];
 
 export class Upstream {
   readonly name: string;
   private client: Client | null = null;
+  /** Requests written by the gateway itself, on a stdio connection (raw-requests.ts). */
+  private raw: RawRequests | null = null;
   private connecting: Promise<Client> | null = null;
   private tools: Tool[] | null = null;
   private failures = 0;
@@ -87,6 +97,11 @@ export class Upstream {
     return this.connecting;
   }
 
+  /** The tools listed and cached, if they are (null: listTools() has to ask the upstream). */
+  get listedTools(): Tool[] | null {
+    return this.client === null ? null : this.tools;
+  }
+
   /** The upstream's tools, listed once and cached until it announces a change. */
   async listTools(): Promise<Tool[]> {
     const client = await this.connect();
@@ -105,36 +120,43 @@ export class Upstream {
   async callTool(
     tool: string,
     args: Record<string, unknown>,
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: RawRequestOptions,
   ): Promise<CallToolResult> {
     const result = await this.forward("tools/call", { name: tool, arguments: args }, options);
-    // The shape only, cheaply: the agent's own client validates the rest.
-    if (!Array.isArray(result.content) && result.structuredContent === undefined) {
+    const problem = malformedToolResult(result);
+    if (problem !== null) {
       throw new WardenError(
         "MCP_UPSTREAM_MALFORMED",
-        `upstream "${this.name}" returned a malformed tools/call result (no content list)`,
+        `upstream "${this.name}" returned a malformed tools/call result (${problem})`,
       );
     }
-    return result as CallToolResult;
+    // The SDK's schema defaults a missing content list (a result with structuredContent only).
+    return (result.content === undefined ? { ...result, content: [] } : result) as CallToolResult;
   }
 
   /**
    * One request passed through as it is: the gateway does not reshape results, the agent's own
-   * client validates them. (A reply whose result is not an object never gets here: the SDK's
-   * reader drops it as not JSON-RPC, and the request ends in its timeout.)
+   * client validates them. Over stdio the gateway writes it and reads its answer itself
+   * (raw-requests.ts); otherwise the SDK's client carries it.
    */
   async forward(
     method: string,
     params: Record<string, unknown>,
-    options: { timeoutMs: number; signal?: AbortSignal },
+    options: RawRequestOptions,
   ): Promise<Record<string, unknown>> {
-    const client = await this.connect();
+    const client = this.client ?? (await this.connect());
     try {
+      if (this.raw !== null) return await this.raw.request(method, params, options);
+      const { onProgress } = options;
       return await client.request(
         { method, params },
         // A permissive schema: any object the upstream returns goes back as it is.
         PASS_THROUGH,
-        { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) },
+        {
+          timeout: options.timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(onProgress ? { onprogress: (progress) => onProgress({ ...progress }) } : {}),
+        },
       );
     } catch (error) {
       if (this.oversize === null) throw error;
@@ -177,7 +199,7 @@ export class Upstream {
       this.hooks.elicit(this.name, request.params),
     );
     client.onerror = (error) => {
-      // The SDK's stdio reader throws this and then closes the connection.
+      // The stdio reader reports this and then closes the connection.
       if (/exceeded maximum size/.test(error.message)) {
         this.refuseOversize();
       } else {
@@ -191,9 +213,20 @@ export class Upstream {
       this.markDown(messageOf(error));
       throw this.unavailable();
     }
+    const raw =
+      transport instanceof UpstreamStdio
+        ? new RawRequests(
+            this.name,
+            (line) => transport.write(line),
+            (line) => this.hooks.log(this.name, line),
+          )
+        : null;
+    if (raw !== null && transport instanceof UpstreamStdio) transport.claim = raw.claim;
     client.onclose = () => {
+      raw?.failAll(new McpError(ErrorCode.ConnectionClosed, "Connection closed"));
       if (this.client === client) {
         this.client = null;
+        this.raw = null;
         this.tools = null;
         if (!this.closing) {
           this.markDown("the server closed the connection (exited or crashed)");
@@ -209,6 +242,7 @@ export class Upstream {
       throw this.unavailable();
     }
     this.client = client;
+    this.raw = raw;
     this.failures = 0;
     this.downReason = null;
     this.oversize = null;
@@ -218,18 +252,15 @@ export class Upstream {
 
   private transport(spec: UpstreamSpec): Transport {
     if (spec.transport === "stdio") {
-      const transport = new StdioClientTransport({
+      const transport = new UpstreamStdio({
         command: spec.command,
         args: spec.args,
         env: spec.env,
         ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
-        stderr: "pipe",
-        ...(this.limits.maxMessageBytes === undefined
-          ? {}
-          : { maxBufferSize: this.limits.maxMessageBytes + READ_SLACK }),
+        maxLineBytes: (this.limits.maxMessageBytes ?? DEFAULT_MAX_LINE) + READ_SLACK,
       });
       let pending = "";
-      transport.stderr?.on("data", (chunk: Buffer) => {
+      transport.stderr.on("data", (chunk: Buffer) => {
         pending += chunk.toString("utf8");
         const lines = pending.split("\n");
         pending = lines.pop() ?? "";

@@ -114,6 +114,19 @@ describe("malformed and oversized input from the agent (stdio)", () => {
       gw.send(JSON.stringify({ jsonrpc: "2.0", id: 6, method: "no/such/method" }));
       expect(await gw.next()).toMatchObject({ id: 6, error: { code: -32601 } });
 
+      // A tools/call of an odd shape is left to the SDK, which refuses it as before.
+      gw.send(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 61,
+          method: "tools/call",
+          params: { name: "odd__echo", arguments: ["not", "an", "object"] },
+        }),
+      );
+      const odd = await gw.next();
+      expect(odd).toMatchObject({ id: 61, error: { code: -32603 } });
+      expect(odd.error?.message).toContain("expected record");
+
       // Over the limit: refused with the request's own id, without the gateway buffering it.
       const big = JSON.stringify({
         jsonrpc: "2.0",

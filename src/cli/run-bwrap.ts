@@ -6,6 +6,7 @@
  * go-ahead is the gate CMD waits behind; `abort()` kills the sandbox before CMD ever runs.
  */
 import { readFileSync } from "node:fs";
+import { constants } from "node:os";
 import { launchSandbox, type SandboxPlan } from "../exec/sandbox/index.js";
 import type { EgressProxy } from "../net/index.js";
 import { reportError } from "./output.js";
@@ -40,10 +41,12 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
   });
   gate.catch(() => {});
   let aborted = false;
+  let arrived = false;
   const { child, info: infoPipe } = launchSandbox(
     bwrap,
     plan,
     async (listener) => {
+      arrived = true;
       await gate;
       await proxy.listen({ handle: listener });
     },
@@ -60,7 +63,21 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
   infoPipe.on("data", (c: Buffer) => {
     info += c.toString();
   });
+  const abort = () => {
+    aborted = true;
+    shut(new Error("aborted"));
+    if (child.exitCode === null && child.signalCode === null)
+      setTimeout(() => child.kill("SIGKILL"), ABORT_GRACE_MS).unref();
+  };
+  // A signal before the bridge is up must not reach bwrap mid-setup (see ABORT_GRACE_MS): the
+  // run is aborted instead and ends as that signal would have ended it.
+  let early: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
+    if (!arrived) {
+      early ??= signal;
+      abort();
+      return;
+    }
     const bridge = bridgePid(info);
     try {
       if (bridge !== undefined) process.kill(bridge, signal);
@@ -70,14 +87,11 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
     }
   };
   return {
-    ended: waitForExit(child, forward),
+    ended: waitForExit(child, forward).then((end) =>
+      early === undefined ? end : [128 + (constants.signals[early] ?? 0), early],
+    ),
     admit: open,
-    abort: () => {
-      aborted = true;
-      shut(new Error("aborted"));
-      if (child.exitCode === null && child.signalCode === null)
-        setTimeout(() => child.kill("SIGKILL"), ABORT_GRACE_MS).unref();
-    },
+    abort,
   };
 }
 

@@ -34,7 +34,9 @@ export function acceptBridge(
       }
       serve(handle).then(
         () => {
-          child.send({ warden: "ready" });
+          // A bridge gone meanwhile (a signal ended it) cannot be told; its sandbox's exit says
+          // the rest. Without the callback the failed send would be an 'error' on the child.
+          child.send({ warden: "ready" }, () => {});
           resolve(true);
         },
         (error: unknown) => {

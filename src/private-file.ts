@@ -15,16 +15,24 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 
-/** Replaces `path` with `data` atomically; throws the file system's error. */
-export function writePrivateFile(path: string, data: string | Uint8Array): void {
-  const temp = writeTemp(path, data);
+/**
+ * Replaces `path` with `data` atomically; throws the file system's error. `durable: false` skips
+ * the fsyncs, for a file that must outlive a killed process (the page cache does) but not a
+ * machine crash.
+ */
+export function writePrivateFile(
+  path: string,
+  data: string | Uint8Array,
+  { durable = true }: { durable?: boolean } = {},
+): void {
+  const temp = writeTemp(path, data, durable);
   try {
     renameSync(temp, path);
   } catch (error) {
     unlinkQuietly(temp);
     throw error;
   }
-  syncDirectory(dirname(path));
+  if (durable) syncDirectory(dirname(path));
 }
 
 /**
@@ -42,12 +50,12 @@ export function createPrivateFileOnce(path: string, data: string | Uint8Array): 
   }
 }
 
-function writeTemp(path: string, data: string | Uint8Array): string {
+function writeTemp(path: string, data: string | Uint8Array, durable = true): string {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const fd = openSync(temp, "wx", 0o600);
   try {
     writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     unlinkQuietly(temp);

@@ -26,6 +26,31 @@ if (process.argv[2] === "hook") {
   }
 }
 
+// `warden run` in its usual exact form skips commander too (run-args.ts); anything else, help
+// included, goes on to commander below.
+if (process.argv[2] === "run") {
+  const { parseRunArgs } = await import("./run-args.js");
+  const parsed = parseRunArgs(process.argv.slice(3));
+  if (parsed !== null) {
+    try {
+      // bubblewrap's probe runs while run's modules load (~100 ms); run() takes its answer.
+      if (process.env.WARDEN_SANDBOX !== "landlock") {
+        const { probeSandbox } = await import("../exec/sandbox/index.js");
+        void probeSandbox(process.env.WARDEN_BWRAP ?? "bwrap");
+      }
+      const { run } = await import("./run-command.js");
+      process.exitCode = await run(parsed.command, parsed.options);
+    } catch (error) {
+      const { reportError, EXIT } = await import("./output.js");
+      reportError(error);
+      process.exitCode = EXIT.failure;
+    }
+    // Done (the audit flushed, the proxy closed; stderr is synchronous on pipes and terminals):
+    // nothing below may run, as commander would parse the line again.
+    process.exit();
+  }
+}
+
 const { Command } = await import("commander");
 const { addRequestOptions } = await import("./request-options.js");
 

@@ -6,28 +6,34 @@
  * every connection's event. Exit code and signals pass through (128+N when signal N ended CMD).
  * CMD is decided first (run-decision.ts); where bubblewrap cannot start, run-fallback.ts confines
  * it with Landlock (or, under `sandbox: optional`, runs it unconfined).
+ *
+ * For a quick start the sandbox is not waited for: bubblewrap's probe runs while the policy loads
+ * and the sandbox starts as soon as it passed (run-bwrap.ts), so bwrap and the bridge boot while
+ * CMD is decided; a plain command line is decided without the bash grammar (src/shell/plain.ts).
+ * CMD itself waits behind the bridge's go-ahead, given after the decide and start events.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { WardenError } from "../errors.js";
 import {
-  checkSandbox,
-  launchSandbox,
   planSandbox,
+  probeSandbox,
   recordPlaceholders,
+  type SandboxPlan,
   scanWarnings,
   sweepPlaceholders,
 } from "../exec/sandbox/index.js";
 import { EgressProxy } from "../net/index.js";
 import { loadPolicy } from "../policy/index.js";
-import { loadShellAnalyzer } from "../shell/index.js";
+import { analyzePlainLine, loadShellAnalyzer, type ShellAnalyzer } from "../shell/index.js";
 import { locatePolicy, wardenHome } from "./locate.js";
 import { reportError } from "./output.js";
-import { decideCommand } from "./run-decision.js";
-import { recordExit, waitForExit } from "./run-exit.js";
+import { type BwrapRun, startBwrap } from "./run-bwrap.js";
+import { commandLine, decideCommand } from "./run-decision.js";
+import { recordExit } from "./run-exit.js";
 import { runFallback, sandboxChoice } from "./run-fallback.js";
 import { openServerAuditLog } from "./server-audit.js";
 
@@ -49,10 +55,13 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   // whole bash grammar in the background held `warden run -- true` up for seconds on a busy
   // machine (measured on 2 loaded cores: 3–10 s a run without it, 1.4–2.2 s with it).
   setFlagsFromString("--liftoff-only");
-  const policy = loadPolicy(policyPath, { shell: await loadShellAnalyzer() });
   const bwrap = process.env.WARDEN_BWRAP ?? "bwrap";
   const choice = sandboxChoice(process.env);
-  const bwrapProblem = choice === "landlock" ? null : bwrapUnavailable(bwrap);
+  // Overlapped: bubblewrap's probe, then the sandbox and its bridge, start while the policy
+  // loads, the bash grammar loads and CMD is decided (CMD itself waits for the go-ahead).
+  const probe = choice === "landlock" ? null : probeSandbox(bwrap);
+  const shell = deferredShell();
+  const policy = loadPolicy(policyPath, { shell: shell.analyzer });
 
   const session = randomUUID();
   const principal = { agent: options.agent ?? "unknown", session };
@@ -62,7 +71,36 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   const proxy = new EgressProxy({ policy, audit, agent: principal.agent, session, reportOnly });
   proxy.on("auditError", (e: unknown) => reportError(e));
   let fallbackDir: string | undefined;
+  let sandbox: Promise<BwrapRun | null> = Promise.resolve(null);
+  let releasePlaceholders = () => {};
   try {
+    let plan: SandboxPlan | undefined;
+    if (probe !== null) {
+      // Placeholders a killed run left behind would otherwise pass for the user's own files.
+      const runDir = join(wardenHome(), "run");
+      for (const file of sweepPlaceholders(runDir).unreadable)
+        process.stderr.write(`warden: ignoring an unreadable sandbox record: ${file}\n`);
+      const planned = planSandbox({
+        policy,
+        principal,
+        workspace,
+        cwd: process.cwd(),
+        command,
+        env: process.env,
+        wardenHome: wardenHome(),
+      });
+      const release = recordPlaceholders(runDir, planned.created);
+      releasePlaceholders = () => {
+        releasePlaceholders = () => {};
+        release();
+      };
+      sandbox = probe.then((problem) =>
+        problem === null ? startBwrap(bwrap, planned, proxy) : null,
+      );
+      plan = planned;
+    }
+    // A plain line (the usual `claude …`, `codex …`) is decided without the bash grammar.
+    if (analyzePlainLine(commandLine(command)) === undefined) await shell.load();
     const refused = await decideCommand({
       policy,
       principal,
@@ -73,7 +111,9 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       reportOnly,
     });
     if (refused !== undefined) return refused;
-    if (choice === "landlock" || bwrapProblem !== null) {
+    const started = await sandbox;
+    if (started === null || plan === undefined) {
+      releasePlaceholders();
       fallbackDir = mkdtempSync(join(tmpdir(), "warden-run-"));
       return await runFallback({
         policyFile: policyPath,
@@ -86,26 +126,12 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         audit,
         dir: fallbackDir,
         choice,
-        bwrapProblem,
+        bwrapProblem: probe === null ? null : await probe,
       });
     }
-    // Placeholders a killed run left behind would otherwise pass for the user's own files.
-    const runDir = join(wardenHome(), "run");
-    for (const file of sweepPlaceholders(runDir).unreadable)
-      process.stderr.write(`warden: ignoring an unreadable sandbox record: ${file}\n`);
-    const plan = planSandbox({
-      policy,
-      principal,
-      workspace,
-      cwd: process.cwd(),
-      command,
-      env: process.env,
-      wardenHome: wardenHome(),
-    });
     for (const line of scanWarnings(plan)) process.stderr.write(`warden: ${line}\n`);
-    const releasePlaceholders = recordPlaceholders(runDir, plan.created);
     const target = { command: command.join(" "), argv: command, cwd: process.cwd() };
-    const started = Date.now();
+    const startedMs = Date.now();
     await audit.append({
       kind: "exec",
       pep: "exec.sandbox",
@@ -125,33 +151,19 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         unbound: plan.unbound,
       },
     });
-
-    // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which passes
-    // signals on to CMD. Until then (or if that fails) a signal ends bwrap, and with it the rest.
-    const { child, info: infoPipe } = launchSandbox(
-      bwrap,
-      plan,
-      (listener) => proxy.listen({ handle: listener }),
-      reportError,
-    );
-    let info = "";
-    infoPipe.on("data", (c: Buffer) => {
-      info += c.toString();
-    });
-    const forward = (signal: NodeJS.Signals) => {
-      const bridge = bridgePid(info);
-      try {
-        if (bridge !== undefined) process.kill(bridge, signal);
-        else child.kill(signal);
-      } catch {
-        child.kill(signal);
-      }
-    };
-    const ended = await waitForExit(child, forward);
+    started.admit();
+    const ended = await started.ended;
     releasePlaceholders();
-    await recordExit(audit, { principal, target, workspace, startedMs: started }, ended);
+    await recordExit(audit, { principal, target, workspace, startedMs }, ended);
     return ended[0];
   } finally {
+    // A refusal or a failure before the go-ahead: the sandbox ends before CMD has run.
+    const started = await sandbox.catch(() => null);
+    if (started !== null) {
+      started.abort();
+      await started.ended;
+    }
+    releasePlaceholders();
     await proxy.close();
     await audit.flush().catch(() => {});
     audit.close();
@@ -159,26 +171,24 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
   }
 }
 
-/** Why bubblewrap cannot start a sandbox here, or null when it can. */
-function bwrapUnavailable(bwrap: string): WardenError | null {
-  try {
-    checkSandbox(bwrap);
-    return null;
-  } catch (error) {
-    if (error instanceof WardenError) return error;
-    throw error;
-  }
-}
-
-/** The host pid of the bridge: the only child of the sandbox's init named by bwrap's info. */
-function bridgePid(info: string): number | undefined {
-  const init = /"child-pid"\s*:\s*(\d+)/.exec(info)?.[1];
-  if (init === undefined) return undefined;
-  try {
-    const children = readFileSync(`/proc/${init}/task/${init}/children`, "utf8").trim();
-    const pid = Number(children.split(" ")[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+/**
+ * The bash analyzer the policy is compiled with, before the grammar has loaded: a plain line
+ * (src/shell/plain.ts) is analysed without it, exactly as with it; anything else only after
+ * `load()`. Until then analysing such a line throws, which the policy turns into a deny.
+ */
+function deferredShell(): { analyzer: ShellAnalyzer; load(): Promise<void> } {
+  let loaded: ShellAnalyzer | undefined;
+  return {
+    analyzer: {
+      analyze: (line, opts) => {
+        if (loaded !== undefined) return loaded.analyze(line, opts);
+        const plain = analyzePlainLine(line, opts);
+        if (plain === undefined) throw new Error("the bash grammar is not loaded");
+        return plain;
+      },
+    },
+    load: async () => {
+      loaded = await loadShellAnalyzer();
+    },
+  };
 }

@@ -25,7 +25,7 @@ export interface RunDecisionInput {
 /** The exit code when CMD must not run; undefined when it may. */
 export async function decideCommand(input: RunDecisionInput): Promise<number | undefined> {
   const started = performance.now();
-  const target = { command: input.command.map(shellQuote).join(" "), cwd: input.cwd };
+  const target = { command: commandLine(input.command), cwd: input.cwd };
   // `via` lets a policy allow a command only when it starts contained (an agent CLI, say).
   const context = { workspace: input.workspace, via: "warden run" };
   const decision = input.policy.decide({
@@ -62,6 +62,11 @@ export async function decideCommand(input: RunDecisionInput): Promise<number | u
     );
   }
   return EXIT_REFUSED;
+}
+
+/** The command line decided for CMD: its words, shell-quoted. */
+export function commandLine(command: string[]): string {
+  return command.map(shellQuote).join(" ");
 }
 
 /** POSIX shell quoting: a word the analysis reads back as exactly this argument. */

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { AuditLog } from "../audit/index.js";
 import { WardenError } from "../errors.js";
 import {
+  findPython,
   LANDLOCK_HINT,
   type LandlockStart,
   PROTECTED_DIRS,
@@ -101,7 +102,9 @@ export async function runFallback(i: FallbackInput): Promise<number> {
       writable: base.writable,
     });
     try {
-      landlock = await startLandlock(i.env.WARDEN_PYTHON ?? "python3", plan, i.command, env, cwd);
+      // A python3 binary, not a wrapper script (pyenv's shims cost ~150 ms a start).
+      const python = findPython(i.env) ?? i.env.WARDEN_PYTHON ?? "python3";
+      landlock = await startLandlock(python, plan, i.command, env, cwd);
     } catch (error) {
       problems.push(`Landlock: ${reasonOf(error)}`);
     }

@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { Parser } from "web-tree-sitter";
 import { FILE_EFFECTS } from "./file-effects.js";
 import { INTERPRETERS, interpreterName, readsProgramFromStdin } from "./interpreters.js";
+import { plainTree } from "./plain.js";
 import { copyTree, firstError, type Grammar, type SyntaxNode as Node } from "./syntax.js";
 import type {
   AnalyzeOptions,
@@ -53,8 +54,11 @@ const PRINTERS = new Set(["echo", "printf"]);
 
 interface Shared {
   out: CommandAnalysis;
-  parser: Parser;
-  grammar: Grammar;
+  /** Null when analysing without the grammar (analyzePlainLine): a string needing it throws. */
+  parser: Parser | null;
+  grammar: Grammar | null;
+  /** Plain lines (plain.ts) skip the parser; off only to check that both agree. */
+  plain: boolean;
   /** Directory set by `cd` earlier on the line: relative paths after it are resolved against it. */
   cwd: { prefix?: string; dynamic?: string };
   /** A bare assignment earlier on the line changed how later commands run (e.g. `PATH=…`). */
@@ -87,15 +91,35 @@ interface CommandInfo {
 }
 
 export function analyzeLine(
-  parser: Parser,
-  grammar: Grammar,
+  parser: Parser | null,
+  grammar: Grammar | null,
   line: string,
   _options?: AnalyzeOptions,
+  plain = true,
 ): CommandAnalysis {
   const out: CommandAnalysis = { commands: [], files: [] };
-  const shared: Shared = { out, parser, grammar, cwd: {}, trees: new Map() };
+  const shared: Shared = { out, parser, grammar, plain, cwd: {}, trees: new Map() };
   analyzeSource(line, { shared, path: [], remote: false, depth: 0, functions: new Set() });
   return out;
+}
+
+/** A string (the line, or one it runs) needs the grammar, and analyzePlainLine has none. */
+class GrammarNeeded extends Error {}
+
+/**
+ * The analysis of `line` without the bash grammar: the same as analyzeLine's when the line and
+ * every string it runs (`bash -c ls`) are plain (plain.ts); undefined when one is not.
+ */
+export function analyzePlainLine(
+  line: string,
+  options?: AnalyzeOptions,
+): CommandAnalysis | undefined {
+  try {
+    return analyzeLine(null, null, line, options);
+  } catch (error) {
+    if (error instanceof GrammarNeeded) return undefined;
+    throw error;
+  }
 }
 
 function analyzeSource(source: string, ctx: Ctx, stdinCode?: string): void {
@@ -109,6 +133,13 @@ function analyzeSource(source: string, ctx: Ctx, stdinCode?: string): void {
     walkChildren(seen, ctx, stdinCode, true);
     return;
   }
+  const plain = shared.plain ? plainTree(source) : undefined;
+  if (plain !== undefined) {
+    shared.trees.set(source, plain);
+    walkChildren(plain, ctx, stdinCode, true);
+    return;
+  }
+  if (shared.parser === null || shared.grammar === null) throw new GrammarNeeded();
   const tree = shared.parser.parse(source);
   if (!tree) {
     setError(shared, "the shell parser returned no tree", ctx.errorOffset ?? 0);

@@ -1,7 +1,8 @@
-import { createRequire } from "node:module";
 import { analyzeLine } from "./analyzer.js";
-import { grammarOf, rawCursorApi } from "./syntax.js";
+import { loadBash } from "./bash.js";
 import type { ShellAnalyzer } from "./types.js";
+
+export { analyzePlainLine } from "./analyzer.js";
 
 export type {
   AnalyzeOptions,
@@ -16,8 +17,8 @@ export type {
 let loading: Promise<ShellAnalyzer> | undefined;
 
 /**
- * Loads the bash grammar (tree-sitter-bash compiled to WebAssembly, read from node_modules; no
- * network) once per process and returns an analyzer whose `analyze` is synchronous.
+ * Loads the bash grammar (bash.ts) once per process and returns an analyzer whose `analyze` is
+ * synchronous. `analyzePlainLine` needs no grammar, for plain lines only (plain.ts).
  */
 export function loadShellAnalyzer(): Promise<ShellAnalyzer> {
   loading ??= load().catch((error: unknown) => {
@@ -28,16 +29,7 @@ export function loadShellAnalyzer(): Promise<ShellAnalyzer> {
 }
 
 async function load(): Promise<ShellAnalyzer> {
-  const { Parser, Language } = await import("web-tree-sitter");
-  const require = createRequire(import.meta.url);
-  // The module object the runtime fills with its exports; empty when another caller in this
-  // process initialised web-tree-sitter first (then trees are read through `TreeCursor`).
-  const module = {};
-  await Parser.init(module);
-  const bash = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
-  const parser = new Parser();
-  parser.setLanguage(bash);
-  const grammar = grammarOf(bash, rawCursorApi(module));
+  const { parser, grammar } = await loadBash();
   return {
     analyze: (commandLine, options) => analyzeLine(parser, grammar, commandLine, options),
   };

@@ -173,22 +173,31 @@ describe("warden run", () => {
     });
   });
 
-  it("serves the bridge's in-sandbox listener: no unix socket, channel or stray fd inside", async () => {
-    const before = hits;
-    const script = [
-      // ls's own fds, less the one it reads the directory with.
-      `echo "fds=$(ls -l /proc/self/fd | awk 'NR > 1 && $NF !~ /^\\/proc\\/[0-9]+\\/fd$/ { printf "%s ", $9 }')"`,
-      'echo "channel=$(env | grep -c ^NODE_CHANNEL)"',
-      'echo "run=$(ls -A /run/warden | tr "\\n" " ")"',
-      `curl -sS --max-time 5 http://127.0.0.1:${originPort}/`,
-    ].join("\n");
-    const r = await wardenRun(["sh", "-c", script], {}, [], true);
-    expect(r.stdout).toContain("fds=0 1 2 \n");
-    expect(r.stdout).toContain("channel=0\n");
-    expect(r.stdout).toContain("run=bridge.js \n");
-    expect(r.stdout).toContain("hello from the host");
-    expect(hits).toBe(before + 1);
-  });
+  // Python runs the bridge where it is found; the Node bridge where it is not (no python3).
+  const BRIDGES: { bridge: string; env: Record<string, string>; run: string }[] = [
+    { bridge: "Python", env: {}, run: "" },
+    { bridge: "Node", env: { WARDEN_PYTHON: "/nonexistent/python3" }, run: "warden " },
+  ];
+  it.each(BRIDGES)(
+    "serves the $bridge bridge's in-sandbox listener: no unix socket, channel or stray fd inside",
+    async ({ env: bridgeEnv, run }) => {
+      const before = hits;
+      const script = [
+        // ls's own fds, less the one it reads the directory with.
+        `echo "fds=$(ls -l /proc/self/fd | awk 'NR > 1 && $NF !~ /^\\/proc\\/[0-9]+\\/fd$/ { printf "%s ", $9 }')"`,
+        'echo "channel=$(env | grep -c ^NODE_CHANNEL)"',
+        'echo "run=$(ls -A /run | tr "\\n" " ")"',
+        `curl -sS --max-time 5 http://127.0.0.1:${originPort}/`,
+      ].join("\n");
+      const r = await wardenRun(["sh", "-c", script], bridgeEnv, [], true);
+      expect(r.stdout).toContain("fds=0 1 2 \n");
+      expect(r.stdout).toContain("channel=0\n");
+      // The Node bridge's script is the only thing in the sandbox's /run.
+      expect(r.stdout).toContain(`run=${run}\n`);
+      expect(r.stdout).toContain("hello from the host");
+      expect(hits).toBe(before + 1);
+    },
+  );
 
   it("refuses new AF_UNIX sockets and io_uring (seccomp); ordinary tools still work", async () => {
     const hostSocket = join(ws, "host-daemon.sock");
@@ -399,10 +408,16 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
     expect(existsSync(record)).toBe(false);
   });
 
-  it("passes the exit code and a signal through", async () => {
-    expect((await wardenRun(["sh", "-c", "exit 7"])).status).toBe(7);
-    expect((await wardenRun(["sh", "-c", "kill -TERM $$"])).status).toBe(128 + 15);
-  });
+  it.each(BRIDGES)(
+    "passes the exit code and a signal through ($bridge bridge)",
+    async ({ env: bridgeEnv }) => {
+      expect((await wardenRun(["sh", "-c", "exit 7"], bridgeEnv)).status).toBe(7);
+      expect((await wardenRun(["sh", "-c", "kill -TERM $$"], bridgeEnv)).status).toBe(128 + 15);
+      const missing = await wardenRun(["no-such-command-here"], bridgeEnv);
+      expect(missing.status).toBe(127);
+      expect(missing.stderr).toContain("cannot run no-such-command-here: ENOENT");
+    },
+  );
 
   it("passes a signal sent to warden run on to the command", async () => {
     const child = spawn(

@@ -1,6 +1,7 @@
 /**
  * Runs inside the sandbox, before the command: `node bridge.js PORT -- CMD ARGS…`, started by
- * bwrap with a Node IPC channel to `warden run` inherited (NODE_CHANNEL_FD).
+ * bwrap with a Node IPC channel to `warden run` inherited (NODE_CHANNEL_FD). Used where no python3
+ * binary is found: bridge-python.ts is the same bridge in Python (faster to start; it execs CMD).
  *
  * It opens the listener for the proxy variables, 127.0.0.1:PORT, in the sandbox's own network
  * namespace, and hands the listening socket itself to the host over the channel (the handshake

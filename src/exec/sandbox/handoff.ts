@@ -1,5 +1,6 @@
 /**
- * The host side of the bridge's handshake (bridge.ts): bwrap is spawned with a Node IPC channel;
+ * The host side of the bridge's handshake (bridge.ts in Node, bridge-python.ts in Python, which
+ * writes Node's IPC wire format itself): bwrap is spawned with a Node IPC channel;
  * the bridge sends `{ warden: "listener" }` with its listening socket (127.0.0.1:3128 in the
  * sandbox's network namespace); the host starts serving it, then answers `{ warden: "ready" }`,
  * and only then does the bridge run the command. Anything else on the channel is a broken
@@ -33,7 +34,9 @@ export function acceptBridge(
       }
       serve(handle).then(
         () => {
-          child.send({ warden: "ready" });
+          // A bridge gone meanwhile (a signal ended it) cannot be told; its sandbox's exit says
+          // the rest. Without the callback the failed send would be an 'error' on the child.
+          child.send({ warden: "ready" }, () => {});
           resolve(true);
         },
         (error: unknown) => {

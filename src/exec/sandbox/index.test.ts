@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compilePolicy } from "../../policy/index.js";
+import { PYTHON_BRIDGE } from "./bridge-python.js";
 import { planSandbox, SANDBOX_BRIDGE, scanWarnings, scrubEnv } from "./index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "warden-sandbox-plan-"));
@@ -61,7 +62,38 @@ describe("planSandbox", () => {
     expect(plan.seccomp.length % 8).toBe(0);
     // No unix socket is bound in: the bridge hands its own listener out over the IPC channel.
     expect(args).not.toMatch(/\.sock\b/);
-    expect(plan.args.slice(-5)).toEqual([process.execPath, SANDBOX_BRIDGE, "3128", "--", "true"]);
+  });
+
+  it("runs the bridge with Python where one can start inside, else with this Node", () => {
+    const base = {
+      policy,
+      principal: { agent: "a", session: "s" },
+      workspace: ws,
+      cwd: ws,
+      command: ["true"],
+      env: { PATH: "/usr/bin" },
+      home,
+    };
+    const python = "/usr/bin/python3.11";
+    const withPython = planSandbox({ ...base, python }).args;
+    expect(withPython.slice(-8)).toEqual([
+      python,
+      "-I",
+      "-S",
+      "-c",
+      PYTHON_BRIDGE,
+      "3128",
+      "--",
+      "true",
+    ]);
+    expect(withPython.join(" ")).toContain(`--ro-bind ${python} ${python}`);
+    expect(withPython).not.toContain(SANDBOX_BRIDGE);
+    const withNode = planSandbox({ ...base, python: null }).args;
+    expect(withNode.slice(-5)).toEqual([process.execPath, SANDBOX_BRIDGE, "3128", "--", "true"]);
+    expect(withNode.join(" ")).toContain(`--ro-bind ${process.execPath} ${process.execPath}`);
+    // An interpreter under a hidden path could not start: the Node bridge runs instead.
+    const hiddenPython = join(home, ".ssh", "bin", "python3");
+    expect(planSandbox({ ...base, python: hiddenPython }).args).toContain(SANDBOX_BRIDGE);
   });
 
   it("hides what fs.read denies and keeps agent settings read-only inside the workspace", () => {

@@ -7,16 +7,16 @@
  * network namespaces (the only way out is the egress proxy: the bridge hands its in-sandbox
  * listener to the host, handoff.ts); a seccomp filter against new AF_UNIX sockets and io_uring
  * (seccomp.ts); the environment is scrubbed of credential-looking variables.
- * This module builds the plan and checks that bubblewrap works; the CLI (`src/cli/run-command.ts`)
+ * This module builds the plan (probe.ts checks that bubblewrap works); the CLI (`src/cli/run-command.ts`)
  * runs it beside the proxy.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
+import { findPython, PYTHON_BRIDGE, pythonVisible } from "./bridge-python.js";
 import { patternTrees, type Unbound } from "./pattern-trees.js";
 import { isProtectedName, PROTECTED_DIRS, PROTECTED_FILES } from "./protected.js";
 import { SECCOMP_FD, seccompFilter } from "./seccomp.js";
@@ -29,9 +29,11 @@ import {
 } from "./secret-walk.js";
 import { writableTrees } from "./writable-trees.js";
 
+export { findPython } from "./bridge-python.js";
 export { acceptBridge } from "./handoff.js";
 export { launchSandbox } from "./launch.js";
 export { recordPlaceholders, sweepPlaceholders } from "./placeholders.js";
+export { INSTALL_HINT, probeSandbox } from "./probe.js";
 export {
   PROTECTED_DIRS,
   PROTECTED_FILES,
@@ -47,10 +49,6 @@ export const BRIDGE_PORT = 3128;
 
 /** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
 export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.url));
-
-export const INSTALL_HINT =
-  "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) " +
-  "and allow unprivileged user namespaces; Warden never runs the command unsandboxed";
 
 /** Well-known secret stores under HOME, probed against the policy's fs.read rules. */
 const HOME_CANDIDATES = [
@@ -101,8 +99,10 @@ export interface SandboxOptions {
   homeWalkLimits?: WalkLimits;
   /** Credential-looking variables kept anyway (beside those `cred.use` allows as `NAME:env`). */
   keepEnv?: string[];
-  /** Node binary that runs the bridge; default this process's. */
+  /** Node binary that runs the bridge where no Python does; default this process's. */
   node?: string;
+  /** Python that runs the bridge (bridge-python.ts); default findPython; null: the Node bridge. */
+  python?: string | null;
   bridgeScript?: string;
 }
 
@@ -302,8 +302,13 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
 
   for (const path of nested) keepReadOnly(path);
 
-  // The bridge and the node that runs it, after the hides (one may sit under a hidden path).
-  args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
+  // The bridge's interpreter, after the hides (one may sit under a hidden path): Python where one
+  // can start inside (it boots ~50 ms sooner), else the Node bridge and the node that runs it.
+  const python = o.python === undefined ? findPython(o.env) : o.python;
+  const usePython = python !== null && pythonVisible(python, hidden);
+  const bridgeArgv = usePython ? [python, "-I", "-S", "-c", PYTHON_BRIDGE] : [node, SANDBOX_BRIDGE];
+  if (usePython) args.push("--ro-bind", python, python);
+  else args.push("--ro-bind", bridge, SANDBOX_BRIDGE, "--ro-bind", node, node);
   args.push("--chdir", resolve(o.cwd));
 
   const { env, removed } = scrubEnv(o.env, o.policy, o.principal, o.keepEnv ?? []);
@@ -314,7 +319,7 @@ export function planSandbox(o: SandboxOptions): SandboxPlan {
   }
   env.WARDEN_SANDBOX = "1";
   env.WARDEN_SESSION = o.principal.session;
-  args.push("--", node, SANDBOX_BRIDGE, String(BRIDGE_PORT), "--", ...o.command);
+  args.push("--", ...bridgeArgv, String(BRIDGE_PORT), "--", ...o.command);
   return {
     args,
     env,
@@ -370,29 +375,6 @@ export function scrubEnv(
     env[name] = value;
   }
   return { env, removed: removed.sort() };
-}
-
-/**
- * Throws SANDBOX_UNAVAILABLE unless bubblewrap can start a sandbox here (installed, and user
- * namespaces allowed). Never falls back to an unsandboxed run.
- */
-export function checkSandbox(bwrap: string): void {
-  const r = spawnSync(
-    bwrap,
-    ["--unshare-all", "--unshare-net", "--die-with-parent", "--ro-bind", "/", "/", "true"],
-    { encoding: "utf8", timeout: 10_000 },
-  );
-  if (r.error !== undefined || r.status !== 0) {
-    const why =
-      r.error !== undefined
-        ? (r.error as NodeJS.ErrnoException).code === "ENOENT"
-          ? `${bwrap} is not installed`
-          : r.error.message
-        : (r.stderr.trim() || `exit ${r.status}`).split("\n")[0];
-    throw new WardenError("SANDBOX_UNAVAILABLE", `cannot start the sandbox: ${why}`, {
-      hint: INSTALL_HINT,
-    });
-  }
 }
 
 function realOrNull(path: string): string | null {

@@ -34,7 +34,9 @@ export function recordPlaceholders(runDir: string, paths: string[]): () => void 
   };
   try {
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
-    writePrivateFile(file, `${JSON.stringify(record)}\n`);
+    // Not fsynced (~10–30 ms a run): the record is for a run killed hard, whose writes the page
+    // cache keeps; a machine crash may lose it, as it may the placeholders bwrap made.
+    writePrivateFile(file, `${JSON.stringify(record)}\n`, { durable: false });
   } catch (error) {
     throw new WardenError(
       "SANDBOX_STATE",

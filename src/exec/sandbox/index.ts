@@ -13,8 +13,8 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { WardenError } from "../../errors.js";
+import { packageFile } from "../../package-files.js";
 import type { CompiledPolicy, Principal } from "../../policy/index.js";
 import { findPython, PYTHON_BRIDGE, pythonVisible } from "./bridge-python.js";
 import { patternTrees, type Unbound } from "./pattern-trees.js";
@@ -47,8 +47,8 @@ export const SANDBOX_BRIDGE = `${SANDBOX_RUN_DIR}/bridge.js`;
 /** The proxy's port on the sandbox's own loopback (the listener the bridge hands over). */
 export const BRIDGE_PORT = 3128;
 
-/** The bridge script as built (dist/exec/sandbox/bridge.js, beside this module). */
-export const BRIDGE_SCRIPT = fileURLToPath(new URL("./bridge.js", import.meta.url));
+/** The bridge script as built. */
+export const BRIDGE_SCRIPT = packageFile("dist/exec/sandbox/bridge.js");
 
 /** Well-known secret stores under HOME, probed against the policy's fs.read rules. */
 const HOME_CANDIDATES = [

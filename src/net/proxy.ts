@@ -149,8 +149,10 @@ export class EgressProxy extends EventEmitter {
   private readonly perPrincipal = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly headerTimers = new WeakMap<Socket, NodeJS.Timeout>();
-  /** Client connections whose response is being relayed raw: they take no further request. */
-  private readonly forwarding = new WeakSet<Socket>();
+  /** Client connections with a forward request being answered: one pipelined behind it is not. */
+  private readonly inFlight = new WeakSet<Socket>();
+  /** Client connections that sent a request while one was in flight: closed after it. */
+  private readonly pipelined = new WeakSet<Socket>();
 
   constructor(private readonly options: EgressProxyOptions) {
     super();
@@ -385,12 +387,18 @@ export class EgressProxy extends EventEmitter {
 
   private async forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.headComplete(req.socket);
-    if (this.forwarding.has(req.socket)) {
-      req.resume(); // pipelined behind a forwarded request: the connection closes unanswered
+    if (this.inFlight.has(req.socket)) {
+      // Pipelined behind a request still in flight: sent nowhere. The connection closes after
+      // the first response, and the client sends this one again on a new connection.
+      this.pipelined.add(req.socket);
+      req.resume();
       return;
     }
+    this.inFlight.add(req.socket);
     res.once("finish", () => {
-      if (!req.socket.destroyed)
+      this.inFlight.delete(req.socket);
+      if (this.pipelined.has(req.socket)) req.socket.end();
+      else if (!req.socket.destroyed)
         this.armHeaderTimer(req.socket, this.limits.idleTimeoutMs + this.limits.headerTimeoutMs);
     });
     const principal = this.principalOf(...basicCredentials(req));
@@ -434,9 +442,8 @@ export class EgressProxy extends EventEmitter {
       sendDenial(res, status, gate.decision.rule ?? "default", gateText(gate));
       return;
     }
-    // From here the client connection is the upstream's: the response goes back raw, the
-    // connection closes with it, and a request pipelined behind this one is never answered.
-    this.forwarding.add(req.socket);
+    // From here the client connection is the upstream's: the response goes back raw and the
+    // connection closes with it (the request stays in flight: nothing pipelined is answered).
     const { upstream, done } = gate;
     const client = req.socket;
     this.upstreams.add(upstream);

@@ -15,7 +15,7 @@ import http from "node:http";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { AuditLog } from "../audit/index.js";
+import type { AuditEventInput, AuditLog } from "../audit/index.js";
 import type { CompiledPolicy, Decision, Principal } from "../policy/index.js";
 import { BUILTIN, decideEgress, defaultLookup, type Lookup } from "./egress-decision.js";
 import { relayRequestBody, relayResponse, UNSAFE_PATH, upstreamHead } from "./forward.js";
@@ -703,15 +703,7 @@ export class EgressProxy extends EventEmitter {
     const context: Record<string, unknown> = { protocol: rec.protocol, addresses: rec.addresses };
     if (rec.reportOnly) context.reportOnly = true;
     try {
-      await this.audit.append({
-        kind: "net.open",
-        pep: "net.proxy",
-        principal: rec.principal,
-        target,
-        decision: rec.decision,
-        latencyUs: rec.latencyUs,
-        context,
-      });
+      await this.audit.append(netEvent("net.open", rec, target, context));
       return null;
     } catch (error) {
       this.emit("auditError", error);
@@ -759,21 +751,23 @@ export class EgressProxy extends EventEmitter {
     if (rec.ip !== undefined) target.ip = rec.ip;
     const appended = this.audit
       .append(
-        {
-          kind: "net.connect",
-          pep: "net.proxy",
-          principal: rec.principal,
-          target,
-          decision: rec.decision,
-          latencyUs: rec.latencyUs,
-          context,
-        },
+        netEvent("net.connect", rec, target, context),
         withinMs === undefined ? {} : { withinMs },
       )
       .catch((e: unknown) => this.emit("auditError", e))
       .finally(() => this.pending.delete(appended));
     this.pending.add(appended);
   }
+}
+
+function netEvent(
+  kind: "net.open" | "net.connect",
+  rec: ConnectionRecord,
+  target: Record<string, unknown>,
+  context: Record<string, unknown>,
+): AuditEventInput {
+  const { principal, decision, latencyUs } = rec;
+  return { kind, pep: "net.proxy", principal, target, decision, latencyUs, context };
 }
 
 /** Duplex stream options the Socket type does not list, but node passes them on. */

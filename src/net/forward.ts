@@ -92,6 +92,8 @@ export function relayRequestBody(req: IncomingMessage, upstream: Socket, chunked
 export interface ResponseRelay {
   /** Called once the final response head has gone to the client. */
   onHead(): void;
+  /** Called once a body of known length (Content-Length, or none) has gone to the client. */
+  onComplete(): void;
   /** The upstream answered with something that is not an HTTP/1.x response head. */
   onBadResponse(reason: string): void;
 }
@@ -100,7 +102,12 @@ export interface ResponseRelay {
  * Reads response heads from `upstream` (interim 1xx ones too), writes each to `client` without
  * its hop-by-hop headers and the final one with `Connection: close`, then pipes the rest raw.
  */
-export function relayResponse(upstream: Socket, client: Socket, relay: ResponseRelay): void {
+export function relayResponse(
+  upstream: Socket,
+  client: Socket,
+  headRequest: boolean,
+  relay: ResponseRelay,
+): void {
   let pending: Buffer = Buffer.alloc(0);
   const onData = (data: Buffer): void => {
     pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
@@ -128,6 +135,16 @@ export function relayResponse(upstream: Socket, client: Socket, relay: ResponseR
           : Buffer.concat([Buffer.from(parsed.head, "latin1"), pending]),
       );
       relay.onHead();
+      // The client may close as soon as it has the body: know when that is, where the head says.
+      let left = headRequest ? 0 : parsed.length;
+      const count = (n: number): void => {
+        if (left === null || left <= 0) return;
+        left -= n;
+        if (left <= 0) relay.onComplete();
+      };
+      if (left === 0) relay.onComplete();
+      else count(pending.length);
+      if (left !== null && left > 0) upstream.on("data", (c: Buffer) => count(c.length));
       upstream.pipe(client);
       return;
     }
@@ -143,7 +160,9 @@ const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/;
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n\0]*?)[ \t]*$/;
 
 /** The head to send the client, or why the upstream's is refused. */
-function responseHead(text: string): { head: string; interim: boolean } | string {
+function responseHead(
+  text: string,
+): { head: string; interim: boolean; length: number | null } | string {
   const lines = text.split("\r\n");
   const status = STATUS_LINE.exec(lines[0]!);
   if (status === null) return "not an HTTP/1.x response";
@@ -159,5 +178,22 @@ function responseHead(text: string): { head: string; interim: boolean } | string
   let head = `${lines[0]}\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
   const interim = code < 200;
-  return { head: interim ? `${head}\r\n` : `${head}Connection: close\r\n\r\n`, interim };
+  return {
+    head: interim ? `${head}\r\n` : `${head}Connection: close\r\n\r\n`,
+    interim,
+    length: bodyLength(code, headers),
+  };
+}
+
+/** The body's length when the head fixes it (none, or Content-Length without chunking). */
+function bodyLength(code: number, headers: string[]): number | null {
+  if (code === 204 || code === 304) return 0;
+  let length: number | null = null;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!.toLowerCase();
+    if (name === "transfer-encoding") return null;
+    if (name === "content-length" && /^\d{1,15}$/.test(headers[i + 1]!))
+      length = Number(headers[i + 1]);
+  }
+  return length;
 }

@@ -451,6 +451,7 @@ export class EgressProxy extends EventEmitter {
     upstream.write(head, "latin1");
     relayRequestBody(req, upstream, chunked);
     let answered = false;
+    let complete = false;
     // Before the response head reached the client it gets a 502; after, only the close.
     const fail = (outcome: string, reason: string): void => {
       upstream.destroy();
@@ -463,9 +464,12 @@ export class EgressProxy extends EventEmitter {
       client.destroy();
       fail("idle-timeout", "idle");
     });
-    relayResponse(upstream, client, {
+    relayResponse(upstream, client, req.method === "HEAD", {
       onHead: () => {
         answered = true;
+      },
+      onComplete: () => {
+        complete = true;
       },
       onBadResponse: (reason) => fail("error", reason),
     });
@@ -484,7 +488,7 @@ export class EgressProxy extends EventEmitter {
     });
     client.once("close", () => {
       upstream.destroy();
-      done("aborted");
+      done(complete ? "closed" : "aborted"); // a client closes once it has the whole body
     });
   }
 
@@ -556,7 +560,7 @@ export class EgressProxy extends EventEmitter {
     let relay: RelaySocket | undefined;
     let address: string;
     try {
-      // A forward request's upstream is read by node's HTTP client; a tunnel's is relayed raw.
+      // A tunnel's download is relayed from one read buffer (relay.ts); a forward request's is piped.
       ({ upstream, relay, address } = await this.dial(
         v.addresses,
         conn.port,

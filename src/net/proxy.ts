@@ -15,9 +15,10 @@ import http from "node:http";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { AuditLog } from "../audit/index.js";
+import type { AuditEventInput, AuditLog } from "../audit/index.js";
 import type { CompiledPolicy, Decision, Principal } from "../policy/index.js";
 import { BUILTIN, decideEgress, defaultLookup, type Lookup } from "./egress-decision.js";
+import { relayRequestBody, relayResponse, UNSAFE_PATH, upstreamHead } from "./forward.js";
 import { type RelaySocket, relaySocket } from "./relay.js";
 import {
   reply,
@@ -127,18 +128,8 @@ type GateResult =
       error?: string;
     };
 
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authorization",
-  "proxy-authenticate",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "expect",
-]);
+/** How long the end of an allowed connection may wait to share a commit (docs/audit.md). */
+const OUTCOME_WITHIN_MS = 10;
 
 const IDENTITY = /^[A-Za-z0-9._@+-]{1,128}$/;
 
@@ -158,6 +149,10 @@ export class EgressProxy extends EventEmitter {
   private readonly perPrincipal = new Map<string, number>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly headerTimers = new WeakMap<Socket, NodeJS.Timeout>();
+  /** Client connections with a forward request being answered: one pipelined behind it is not. */
+  private readonly inFlight = new WeakSet<Socket>();
+  /** Client connections that sent a request while one was in flight: closed after it. */
+  private readonly pipelined = new WeakSet<Socket>();
 
   constructor(private readonly options: EgressProxyOptions) {
     super();
@@ -235,7 +230,9 @@ export class EgressProxy extends EventEmitter {
     this.http.close();
     await Promise.all([...closed, ...gone]);
     await new Promise<void>((resolve) => setImmediate(resolve));
-    // Connection ends recorded on close are queued by now; later ones join while we wait.
+    // Connection ends recorded on close are queued by now; later ones join while we wait. Those
+    // that would wait for a later commit (OUTCOME_WITHIN_MS) are committed now.
+    await this.audit?.flush().catch(() => {}); // a failed commit rejects each of them: see finish
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
@@ -390,8 +387,18 @@ export class EgressProxy extends EventEmitter {
 
   private async forward(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     this.headComplete(req.socket);
+    if (this.inFlight.has(req.socket)) {
+      // Pipelined behind a request still in flight: sent nowhere. The connection closes after
+      // the first response, and the client sends this one again on a new connection.
+      this.pipelined.add(req.socket);
+      req.resume();
+      return;
+    }
+    this.inFlight.add(req.socket);
     res.once("finish", () => {
-      if (!req.socket.destroyed)
+      this.inFlight.delete(req.socket);
+      if (this.pipelined.has(req.socket)) req.socket.end();
+      else if (!req.socket.destroyed)
         this.armHeaderTimer(req.socket, this.limits.idleTimeoutMs + this.limits.headerTimeoutMs);
     });
     const principal = this.principalOf(...basicCredentials(req));
@@ -417,6 +424,12 @@ export class EgressProxy extends EventEmitter {
       this.refuse(conn, "warden:protocol", `bad URL authority \`${url[1]}\``);
       return;
     }
+    const path = url[2] === "" ? "/" : url[2]!;
+    if (UNSAFE_PATH.test(path)) {
+      res.writeHead(400, { "Content-Type": "text/plain" }).end("bad request path\n");
+      this.refuse(conn, "warden:protocol", "request path with spaces or control characters");
+      return;
+    }
     const mismatch = hostMismatch(req.headers.host, target, 80, req.socket);
     if (mismatch !== null) {
       sendDenial(res, 403, "warden:host-mismatch", mismatch);
@@ -429,39 +442,53 @@ export class EgressProxy extends EventEmitter {
       sendDenial(res, status, gate.decision.rule ?? "default", gateText(gate));
       return;
     }
-    const headers = forwardHeaders(req.rawHeaders, req.headers.host ? null : url[1]!);
-    const upstream = gate.upstream;
-    // No agent: the request goes over the one connection made to the checked address.
-    const out = http.request({
-      method: req.method,
-      path: url[2] === "" ? "/" : url[2],
-      headers,
-      setHost: false,
-      createConnection: () => upstream,
-    });
-    out.on("response", (back) => {
-      res.writeHead(back.statusCode ?? 502, back.statusMessage, stripHopByHop(back.rawHeaders));
-      back.pipe(res);
-      back.on("error", () => res.destroy());
-    });
-    out.on("error", (error) => {
-      if (!res.headersSent) sendDenial(res, 502, "upstream", `upstream error: ${error.message}`);
-      else res.destroy();
-    });
-    req.pipe(out);
-    let ended = false;
-    const end = (outcome: string): void => {
-      if (ended) return;
-      ended = true;
-      gate.done(outcome);
+    // From here the client connection is the upstream's: the response goes back raw and the
+    // connection closes with it (the request stays in flight: nothing pipelined is answered).
+    const { upstream, done } = gate;
+    const client = req.socket;
+    this.upstreams.add(upstream);
+    const { head, chunked } = upstreamHead(req, path, req.headers.host ? null : url[1]!);
+    upstream.write(head, "latin1");
+    relayRequestBody(req, upstream, chunked);
+    let answered = false;
+    let complete = false;
+    // Before the response head reached the client it gets a 502; after, only the close.
+    const fail = (outcome: string, reason: string): void => {
+      upstream.destroy();
+      if (answered) client.destroy();
+      else if (!res.headersSent)
+        sendDenial(res, 502, "upstream", `upstream error: ${reason}`, true);
+      done(outcome, reason);
     };
-    res.on("finish", () => {
-      upstream.destroy();
-      end("closed");
+    upstream.setTimeout(this.limits.idleTimeoutMs, () => {
+      client.destroy();
+      fail("idle-timeout", "idle");
     });
-    res.on("close", () => {
+    relayResponse(upstream, client, req.method === "HEAD", {
+      onHead: () => {
+        answered = true;
+      },
+      onComplete: () => {
+        complete = true;
+      },
+      onBadResponse: (reason) => fail("error", reason),
+    });
+    upstream.once("end", () => {
+      if (!answered) return fail("error", "no response");
+      upstream.destroy(); // half-open sockets: the upstream's end is the exchange's end
+      client.end();
+      done("closed");
+    });
+    upstream.on("error", (e: NodeJS.ErrnoException) =>
+      fail(answered ? "aborted" : "error", e.code ?? e.message),
+    );
+    upstream.once("close", () => {
+      this.upstreams.delete(upstream);
+      done("aborted"); // destroyed with no end or error seen: the client went first
+    });
+    client.once("close", () => {
       upstream.destroy();
-      end(res.writableFinished ? "closed" : "aborted");
+      done(complete ? "closed" : "aborted"); // a client closes once it has the whole body
     });
   }
 
@@ -531,9 +558,14 @@ export class EgressProxy extends EventEmitter {
     }
     let upstream: Socket;
     let relay: RelaySocket | undefined;
+    let address: string;
     try {
-      // A forward request's upstream is read by node's HTTP client; a tunnel's is relayed raw.
-      ({ upstream, relay } = await this.dial(v.addresses, conn.port, conn.protocol !== "http"));
+      // A tunnel's download is relayed from one read buffer (relay.ts); a forward request's is piped.
+      ({ upstream, relay, address } = await this.dial(
+        v.addresses,
+        conn.port,
+        conn.protocol !== "http",
+      ));
     } catch (error) {
       release();
       const e = error as NodeJS.ErrnoException;
@@ -542,8 +574,7 @@ export class EgressProxy extends EventEmitter {
       return { open: false, why: "upstream", decision: v.decision, error: e.code ?? e.message };
     }
     if (client.destroyed) upstream.destroy();
-    const ip = upstream.remoteAddress;
-    if (ip !== undefined) rec.ip = ip;
+    rec.ip = address; // the address connected to (asking the socket costs a getpeername)
     let finished = false;
     return {
       open: true,
@@ -555,7 +586,8 @@ export class EgressProxy extends EventEmitter {
         release();
         rec.bytesUp = upstream.bytesWritten;
         rec.bytesDown = upstream.bytesRead;
-        this.finish(conn, outcome, error);
+        // The act is on record (net.open): its outcome rides the next commit, as in the gateway.
+        this.finish(conn, outcome, error, OUTCOME_WITHIN_MS);
       },
     };
   }
@@ -565,14 +597,14 @@ export class EgressProxy extends EventEmitter {
     addresses: string[],
     port: number,
     tunnel: boolean,
-  ): Promise<{ upstream: Socket; relay: RelaySocket | undefined }> {
+  ): Promise<{ upstream: Socket; relay: RelaySocket | undefined; address: string }> {
     let last: unknown = new Error("no address to connect to");
     for (const address of addresses) {
       const relay = tunnel ? relaySocket(RELAY_BUFFER, RELAY_SOCKET) : undefined;
       const upstream = relay?.socket ?? new net.Socket(RELAY_SOCKET);
       try {
         await dialOne(upstream, address, port, this.limits.connectTimeoutMs);
-        return { upstream, relay };
+        return { upstream, relay, address };
       } catch (error) {
         last = error;
       }
@@ -675,15 +707,7 @@ export class EgressProxy extends EventEmitter {
     const context: Record<string, unknown> = { protocol: rec.protocol, addresses: rec.addresses };
     if (rec.reportOnly) context.reportOnly = true;
     try {
-      await this.audit.append({
-        kind: "net.open",
-        pep: "net.proxy",
-        principal: rec.principal,
-        target,
-        decision: rec.decision,
-        latencyUs: rec.latencyUs,
-        context,
-      });
+      await this.audit.append(netEvent("net.open", rec, target, context));
       return null;
     } catch (error) {
       this.emit("auditError", error);
@@ -709,7 +733,8 @@ export class EgressProxy extends EventEmitter {
     return { open: false, why, decision };
   }
 
-  private finish(conn: Conn, outcome: string, error?: string): void {
+  /** `withinMs`: the event may wait that long for a commit that happens anyway (AuditLog). */
+  private finish(conn: Conn, outcome: string, error?: string, withinMs?: number): void {
     const rec = conn.record!;
     rec.outcome = outcome;
     if (error !== undefined) rec.error = error;
@@ -729,19 +754,24 @@ export class EgressProxy extends EventEmitter {
     const target: Record<string, unknown> = { host: rec.host, port: rec.port };
     if (rec.ip !== undefined) target.ip = rec.ip;
     const appended = this.audit
-      .append({
-        kind: "net.connect",
-        pep: "net.proxy",
-        principal: rec.principal,
-        target,
-        decision: rec.decision,
-        latencyUs: rec.latencyUs,
-        context,
-      })
+      .append(
+        netEvent("net.connect", rec, target, context),
+        withinMs === undefined ? {} : { withinMs },
+      )
       .catch((e: unknown) => this.emit("auditError", e))
       .finally(() => this.pending.delete(appended));
     this.pending.add(appended);
   }
+}
+
+function netEvent(
+  kind: "net.open" | "net.connect",
+  rec: ConnectionRecord,
+  target: Record<string, unknown>,
+  context: Record<string, unknown>,
+): AuditEventInput {
+  const { principal, decision, latencyUs } = rec;
+  return { kind, pep: "net.proxy", principal, target, decision, latencyUs, context };
 }
 
 /** Duplex stream options the Socket type does not list, but node passes them on. */
@@ -821,27 +851,6 @@ function basicCredentials(req: http.IncomingMessage): [string?, string?] {
   return colon < 0 ? [text] : [text.slice(0, colon), text.slice(colon + 1)];
 }
 
-function forwardHeaders(raw: string[], host: string | null): string[] {
-  const out = stripHopByHop(raw);
-  if (host !== null) out.unshift("Host", host);
-  return out;
-}
-
-/** Drops hop-by-hop headers, and any header the Connection header names. */
-function stripHopByHop(raw: string[]): string[] {
-  const named = new Set<string>();
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.toLowerCase() === "connection")
-      for (const t of raw[i + 1]!.split(",")) named.add(t.trim().toLowerCase());
-  }
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
-    if (!HOP_BY_HOP.has(name) && !named.has(name)) out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
-}
-
 function gateStatus(gate: Extract<GateResult, { open: false }>): number {
   if (gate.why === "denied") return 403;
   if (gate.why === "limit") return 429;
@@ -878,7 +887,13 @@ function denial(status: number, rule: string, reason: string): string {
   return plain(status, body(status, rule, reason), headers);
 }
 
-function sendDenial(res: http.ServerResponse, status: number, rule: string, reason: string): void {
+function sendDenial(
+  res: http.ServerResponse,
+  status: number,
+  rule: string,
+  reason: string,
+  close = status < 500,
+): void {
   const text = body(status, rule, reason);
   const headers: Record<string, string | number> = {
     "Content-Type": "text/plain; charset=utf-8",
@@ -886,7 +901,7 @@ function sendDenial(res: http.ServerResponse, status: number, rule: string, reas
   };
   if (status === 403 || status === 429) headers["X-Warden-Rule"] = rule;
   // A refused client gets no keep-alive: its next request starts a new connection.
-  if (status < 500) headers.Connection = "close";
+  if (close) headers.Connection = "close";
   res.writeHead(status, headers).end(text);
 }
 

@@ -3,7 +3,7 @@
  * gateway talks to the real `@modelcontextprotocol/server-everything` and
  * `@modelcontextprotocol/server-filesystem` from npm and to the tiny fixture server.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,8 +11,8 @@ import {
   connect,
   EVERYTHING,
   events,
-  FILESYSTEM,
   gatewayEvents,
+  projectFiles,
   type Sandbox,
   sandbox,
   text,
@@ -51,17 +51,13 @@ describe("warden mcp serve: policy in front of real MCP servers", () => {
 
   beforeAll(async () => {
     box = sandbox(POLICY, {});
-    // The filesystem server may touch the whole sandbox; Warden narrows it to project/.
-    mkdirSync(join(box.dir, "project"));
-    mkdirSync(join(box.dir, "private"));
-    writeFileSync(join(box.dir, "project", "readme.txt"), "hello from the project");
-    writeFileSync(join(box.dir, "private", "secret.txt"), "the secret");
+    const files = projectFiles(box);
     writeFileSync(
       box.config,
       JSON.stringify({
         mcpServers: {
           everything: { command: process.execPath, args: [EVERYTHING, "stdio"] },
-          files: { command: process.execPath, args: [FILESYSTEM, box.dir] },
+          files,
           tiny: tinyServer(box),
         },
       }),

@@ -59,6 +59,19 @@ export function sandbox(
   return { dir, home, tinyLog, policy: policyFile, config };
 }
 
+/**
+ * A project the filesystem server may read (project/readme.txt) beside a private folder it must
+ * not (private/secret.txt, "the secret"); the filesystem server is given the whole sandbox and the
+ * policy narrows it. Returns that server's spec.
+ */
+export function projectFiles(box: Sandbox) {
+  mkdirSync(join(box.dir, "project"));
+  mkdirSync(join(box.dir, "private"));
+  writeFileSync(join(box.dir, "project", "readme.txt"), "hello from the project");
+  writeFileSync(join(box.dir, "private", "secret.txt"), "the secret");
+  return { command: process.execPath, args: [FILESYSTEM, box.dir] };
+}
+
 export const tinyServer = (box: Sandbox, env: Record<string, string> = {}) => ({
   command: process.execPath,
   args: [TINY],

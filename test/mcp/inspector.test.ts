@@ -6,11 +6,11 @@
  * by an argument condition while one inside it works.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLI, FILESYSTEM, type Sandbox, sandbox, tinyServer } from "./harness.js";
+import { CLI, projectFiles, type Sandbox, sandbox, tinyServer } from "./harness.js";
 
 const INSPECTOR = fileURLToPath(new URL("../../node_modules/.bin/mcp-inspector", import.meta.url));
 
@@ -48,15 +48,12 @@ const textOf = (result: Record<string, unknown>) =>
 
 beforeAll(() => {
   box = sandbox(POLICY, {});
-  mkdirSync(join(box.dir, "project"));
-  mkdirSync(join(box.dir, "private"));
-  writeFileSync(join(box.dir, "project", "readme.txt"), "hello from the project");
-  writeFileSync(join(box.dir, "private", "secret.txt"), "the secret");
+  const files = projectFiles(box);
   writeFileSync(
     box.config,
     JSON.stringify({
       mcpServers: {
-        files: { command: process.execPath, args: [FILESYSTEM, box.dir] },
+        files,
         tiny: tinyServer(box),
       },
     }),

@@ -54,3 +54,36 @@ export function runAsync(
   });
   return new Promise((done) => child.on("close", (status) => done({ status, stdout, stderr })));
 }
+
+/**
+ * `warden run … -- sh` with a TERM trap, sent SIGTERM once the shell says it is ready (however
+ * long a loaded machine takes to start it): what the shell printed and warden run's exit code.
+ */
+export async function termWhenReady(
+  runArgs: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<{ out: string; code: number | null }> {
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "run",
+      ...runArgs,
+      "--",
+      "sh",
+      "-c",
+      'trap "echo got-term; exit 5" TERM; echo ready; sleep 10 & wait',
+    ],
+    options,
+  );
+  let out = "";
+  await new Promise<void>((ready) => {
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (out.includes("ready")) ready();
+    });
+  });
+  child.kill("SIGTERM");
+  const code = await new Promise<number | null>((done) => child.once("exit", done));
+  return { out, code };
+}

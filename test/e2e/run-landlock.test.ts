@@ -5,14 +5,13 @@
  * Landlock and seccomp, applied by the real python3 launcher, to real commands. Tests run as
  * root: Landlock and the dropped capabilities still hold.
  */
-import { spawn } from "node:child_process";
 import dgram from "node:dgram";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cli, runAsync } from "./cli.js";
+import { CLI, cli, runAsync, termWhenReady } from "./cli.js";
 
 let dir: string;
 let ws: string;
@@ -82,24 +81,10 @@ afterAll(() => {
 
 describe("warden run with Landlock", () => {
   it("passes a signal sent to warden run on to the confined command", async () => {
-    const child = spawn(
-      process.execPath,
-      [CLI, "run", "--policy", join(dir, "policy.yaml"), "--workspace", ws, "--"].concat([
-        "sh",
-        "-c",
-        'trap "echo got-term; exit 5" TERM; echo ready; sleep 10 & wait',
-      ]),
+    const { out, code } = await termWhenReady(
+      ["--policy", join(dir, "policy.yaml"), "--workspace", ws],
       { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, WARDEN_SANDBOX: "landlock" } },
     );
-    let out = "";
-    await new Promise<void>((ready) => {
-      child.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-        if (out.includes("ready")) ready();
-      });
-    });
-    child.kill("SIGTERM");
-    const [code] = await once(child, "exit");
     expect(out).toContain("got-term");
     expect(code).toBe(5);
   });

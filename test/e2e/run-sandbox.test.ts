@@ -12,7 +12,7 @@ import net, { type AddressInfo } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cli } from "./cli.js";
+import { CLI, cli, termWhenReady } from "./cli.js";
 
 let dir: string;
 let ws: string;
@@ -420,25 +420,10 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
   );
 
   it("passes a signal sent to warden run on to the command", async () => {
-    const child = spawn(
-      process.execPath,
-      [CLI, "run", "--policy", policyFile, "--workspace", ws, "--"].concat([
-        "sh",
-        "-c",
-        'trap "echo got-term; exit 5" TERM; echo ready; sleep 10 & wait',
-      ]),
-      { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env } },
-    );
-    let out = "";
-    // Signalled once the command says it is ready (however long a loaded machine takes to start it).
-    await new Promise<void>((ready) => {
-      child.stdout.on("data", (c: Buffer) => {
-        out += c.toString();
-        if (out.includes("ready")) ready();
-      });
+    const { out, code } = await termWhenReady(["--policy", policyFile, "--workspace", ws], {
+      cwd: ws,
+      env: { PATH: process.env.PATH ?? "", ...env },
     });
-    child.kill("SIGTERM");
-    const [code] = await once(child, "exit");
     expect(out).toContain("got-term");
     expect(code).toBe(5);
   });

@@ -122,19 +122,29 @@ export async function connect(box: Sandbox, options: ConnectOptions = {}): Promi
     cwd: box.dir,
     stderr: "pipe",
   });
-  const client = new Client(
-    { name: "warden-test", version: "1.0.0" },
-    options.elicit ? { capabilities: { elicitation: {} } } : {},
-  );
-  if (options.elicit) answerElicitation(client, options.elicit);
-  await client.connect(transport);
-  return {
-    client,
-    call: async (name, a = {}) =>
-      (await client.callTool({ name, arguments: a })) as unknown as CallToolResult,
-    close: () => client.close(),
-  };
+  const client = await openClient("warden-test", transport, options.elicit);
+  return { client, call: caller(client), close: () => client.close() };
 }
+
+/** The SDK's real Client on `transport`, declaring elicitation when it has an answer to give. */
+async function openClient(
+  name: string,
+  transport: Parameters<Client["connect"]>[0],
+  elicit: ConnectOptions["elicit"],
+): Promise<Client> {
+  const client = new Client(
+    { name, version: "1.0.0" },
+    elicit ? { capabilities: { elicitation: {} } } : {},
+  );
+  if (elicit) answerElicitation(client, elicit);
+  await client.connect(transport);
+  return client;
+}
+
+const caller =
+  (client: Client): Connected["call"] =>
+  async (name, a = {}) =>
+    (await client.callTool({ name, arguments: a })) as unknown as CallToolResult;
 
 function answerElicitation(client: Client, answer: NonNullable<ConnectOptions["elicit"]>) {
   client.setRequestHandler(ElicitRequestSchema, async (request) => {
@@ -272,16 +282,10 @@ export async function connectHttp(
   const transport = new StreamableHTTPClientTransport(url, {
     requestInit: { headers: { Authorization: `Bearer ${token}` } },
   });
-  const client = new Client(
-    { name: "warden-http-test", version: "1.0.0" },
-    options.elicit ? { capabilities: { elicitation: {} } } : {},
-  );
-  if (options.elicit) answerElicitation(client, options.elicit);
-  await client.connect(transport);
+  const client = await openClient("warden-http-test", transport, options.elicit);
   return {
     client,
-    call: async (name, a = {}) =>
-      (await client.callTool({ name, arguments: a })) as unknown as CallToolResult,
+    call: caller(client),
     close: async () => {
       await transport.terminateSession().catch(() => {});
       await client.close();

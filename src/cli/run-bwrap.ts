@@ -48,12 +48,23 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
     async (listener) => {
       arrived = true;
       await gate;
+      // admit() may have come first: an abort since then still wins.
+      if (aborted) throw new Error("aborted");
       await proxy.listen({ handle: listener });
     },
-    // An abort makes the handshake fail on purpose (launchSandbox then kills the sandbox):
-    // nothing to report.
+    // An abort makes the handshake fail on purpose: nothing to report. launchSandbox then kills
+    // bwrap; the sandbox's init is killed too, since --die-with-parent does not always take it
+    // down with bwrap (seen: an init left waiting, holding our stdout and stderr).
     (error) => {
       if (!aborted) reportError(error);
+      const init = initPid(info);
+      if (init !== undefined) {
+        try {
+          process.kill(init, "SIGKILL");
+        } catch {
+          // gone already
+        }
+      }
     },
   );
   // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which
@@ -95,9 +106,15 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
   };
 }
 
-/** The host pid of the bridge: the only child of the sandbox's init named by bwrap's info. */
+/** The host pid of the sandbox's init, as bwrap's info names it. */
+function initPid(info: string): number | undefined {
+  const pid = Number(/"child-pid"\s*:\s*(\d+)/.exec(info)?.[1]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** The host pid of the bridge: the only child of the sandbox's init. */
 function bridgePid(info: string): number | undefined {
-  const init = /"child-pid"\s*:\s*(\d+)/.exec(info)?.[1];
+  const init = initPid(info);
   if (init === undefined) return undefined;
   try {
     const children = readFileSync(`/proc/${init}/task/${init}/children`, "utf8").trim();

@@ -33,7 +33,7 @@ import { locatePolicy, wardenHome } from "./locate.js";
 import { reportError } from "./output.js";
 import { type BwrapRun, startBwrap } from "./run-bwrap.js";
 import { commandLine, decideCommand } from "./run-decision.js";
-import { recordExit } from "./run-exit.js";
+import { recordExit, signalLatch } from "./run-exit.js";
 import { runFallback, sandboxChoice } from "./run-fallback.js";
 import { openServerAuditLog } from "./server-audit.js";
 
@@ -50,6 +50,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
       hint: "warden run -- CMD ARGS…",
     });
   }
+  const signalled = signalLatch();
   const policyPath = locatePolicy(options.policy);
   // One command line to decide: Liftoff's baseline code is plenty, and TurboFan recompiling the
   // whole bash grammar in the background held `warden run -- true` up for seconds on a busy
@@ -112,6 +113,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     });
     if (refused !== undefined) return refused;
     const started = await sandbox;
+    if (signalled.exitCode !== undefined) return signalled.exitCode;
     if (started === null || plan === undefined) {
       releasePlaceholders();
       fallbackDir = mkdtempSync(join(tmpdir(), "warden-run-"));
@@ -151,6 +153,8 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
         unbound: plan.unbound,
       },
     });
+    // The last moment a signal can still stop CMD here; from now on the sandbox passes them on.
+    if (signalled.exitCode !== undefined) return signalled.exitCode;
     started.admit();
     const ended = await started.ended;
     releasePlaceholders();
@@ -168,6 +172,7 @@ export async function run(command: string[], options: RunOptions): Promise<numbe
     await audit.flush().catch(() => {});
     audit.close();
     if (fallbackDir !== undefined) rmSync(fallbackDir, { recursive: true, force: true });
+    signalled.release();
   }
 }
 

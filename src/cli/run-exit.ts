@@ -12,6 +12,27 @@ import { EXIT } from "./output.js";
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 /**
+ * Catches the signals `warden run` passes on from the start of a run, so that one arriving before
+ * CMD's sandbox takes them over does not kill warden run and orphan what it started: the first is
+ * kept, and the run ends before CMD starts, as that signal would have ended it (`exitCode`).
+ */
+export function signalLatch(): { readonly exitCode: number | undefined; release(): void } {
+  let first: NodeJS.Signals | undefined;
+  const keep = (signal: NodeJS.Signals) => {
+    first ??= signal;
+  };
+  for (const s of SIGNALS) process.on(s, keep);
+  return {
+    get exitCode() {
+      return first === undefined ? undefined : 128 + (constants.signals[first] ?? 0);
+    },
+    release: () => {
+      for (const s of SIGNALS) process.off(s, keep);
+    },
+  };
+}
+
+/**
  * Waits for `child` to end, passing the signals warden run receives to `forward` meanwhile.
  * Resolves to its exit code (128+N when signal N ended it; 127 when it could not be started).
  */

@@ -4,7 +4,7 @@
  * io_uring, secrets and Warden's own files are hidden, the system and the agents' settings are
  * read-only, credentials are scrubbed from the environment, the exit code passes through, and the audit ties start, exit and connections to one session.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -427,6 +427,52 @@ print("io_uring=" + (os.strerror(ctypes.get_errno()) if r < 0 else "created"))
     expect(out).toContain("got-term");
     expect(code).toBe(5);
   });
+
+  it.each([
+    ["as soon as bwrap is launched", false],
+    ["once CMD was decided and its start recorded", true],
+  ])(
+    "a signal while the sandbox is still being set up (%s) ends the run before CMD starts",
+    async (_when, admitted) => {
+      // A bwrap that, for the sandbox (not the probe), says it has started and waits to be let go.
+      const gate = join(dir, `bwrap-gate-${admitted}`);
+      spawnSync("mkfifo", [gate]);
+      const held = join(dir, `held-bwrap-${admitted}`);
+      const real = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" }).stdout.trim();
+      writeFileSync(
+        held,
+        `#!/bin/sh\ncase " $* " in *" --info-fd "*) echo bwrap-held >&2; read _ < "${gate}";; esac\nexec "${real}" "$@"\n`,
+        { mode: 0o755 },
+      );
+      const ran = join(ws, `cmd-ran-${admitted}`);
+      const child = spawn(
+        process.execPath,
+        [CLI, "run", "--policy", policyFile, "--workspace", ws, "--", "touch", ran],
+        { cwd: ws, env: { PATH: process.env.PATH ?? "", ...env, WARDEN_BWRAP: held } },
+      );
+      let stderr = "";
+      await new Promise<void>((setUp) => {
+        child.stderr.on("data", (c: Buffer) => {
+          stderr += c.toString();
+          if (stderr.includes("bwrap-held")) setUp();
+        });
+      });
+      if (admitted) {
+        const recorded = () =>
+          events("exec.sandbox").some(
+            (e) => e.context.phase === "start" && e.target.command.includes(ran),
+          );
+        await expect.poll(recorded, { timeout: 20_000 }).toBe(true);
+      }
+      child.kill("SIGTERM");
+      writeFileSync(gate, "go\n");
+      // "close": every holder of warden run's stdout and stderr is gone, no orphaned bwrap among them.
+      const [code] = await once(child, "close");
+      expect(code).toBe(128 + 15);
+      expect(existsSync(ran)).toBe(false);
+      expect(stderr.replace("bwrap-held\n", "")).not.toMatch(/error|SANDBOX_BRIDGE/i);
+    },
+  );
 
   it("scrubs credential variables and audits their names, never their values", async () => {
     const r = await wardenRun(["sh", "-c", 'echo "token=[${GITHUB_TOKEN:-}] path=${PATH:+set}"'], {

@@ -42,6 +42,10 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
   gate.catch(() => {});
   let aborted = false;
   let arrived = false;
+  // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which
+  // becomes CMD (the Python bridge execs it) or passes signals on to it (the Node one). Until
+  // then (or if that fails) a signal ends bwrap, and with it the rest.
+  let info = "";
   const { child, info: infoPipe } = launchSandbox(
     bwrap,
     plan,
@@ -67,10 +71,6 @@ export function startBwrap(bwrap: string, plan: SandboxPlan, proxy: EgressProxy)
       }
     },
   );
-  // bwrap's info names the sandbox's init (its host pid); its child is the bridge, which
-  // becomes CMD (the Python bridge execs it) or passes signals on to it (the Node one). Until
-  // then (or if that fails) a signal ends bwrap, and with it the rest.
-  let info = "";
   infoPipe.on("data", (c: Buffer) => {
     info += c.toString();
   });

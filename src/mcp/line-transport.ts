@@ -13,15 +13,9 @@
  * Unknown methods are the SDK `Server`'s to answer (-32601).
  */
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import {
-  ErrorCode,
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-} from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { LineReader, readMessage } from "./json-lines.js";
 
-const NEWLINE = 0x0a;
-/** How much of an oversized line's end is kept to find its id. */
-const TAIL = 256;
 const TRAILING_ID = /"id"\s*:\s*(-?\d+|"(?:[^"\\]|\\.){0,200}")\s*\}\s*$/;
 
 export interface LineTransportOptions {
@@ -43,10 +37,7 @@ export class LineTransport implements Transport {
 
   private readonly input: NodeJS.ReadableStream;
   private readonly output: NodeJS.WritableStream;
-  private chunks: Buffer[] = [];
-  private size = 0;
-  /** Inside a line over the limit: its bytes are dropped, only its tail is kept. */
-  private skipping: { bytes: number; tail: Buffer } | null = null;
+  private readonly reader: LineReader;
   private closed = false;
   /** Lines waiting for the end of this task, and the promise their write settles. */
   private outgoing: string[] = [];
@@ -55,6 +46,10 @@ export class LineTransport implements Transport {
   constructor(private readonly options: LineTransportOptions) {
     this.input = options.input ?? process.stdin;
     this.output = options.output ?? process.stdout;
+    this.reader = new LineReader(options.maxMessageBytes, {
+      line: (line) => this.receive(line),
+      skipped: (bytes, tail) => this.refuseOversize(bytes, tail),
+    });
   }
 
   async start(): Promise<void> {
@@ -82,7 +77,7 @@ export class LineTransport implements Transport {
     this.input.off("data", this.onData);
     this.input.off("error", this.onInputError);
     this.input.off("end", this.onEnd);
-    this.chunks = [];
+    this.reader.reset();
     this.onclose?.();
   }
 
@@ -100,74 +95,32 @@ export class LineTransport implements Transport {
   };
 
   private readonly onData = (data: Buffer | string) => {
-    let chunk = typeof data === "string" ? Buffer.from(data) : data;
-    for (;;) {
-      const at = chunk.indexOf(NEWLINE);
-      const piece = at === -1 ? chunk : chunk.subarray(0, at);
-      if (this.skipping !== null) {
-        this.skipping.bytes += piece.length;
-        this.skipping.tail = Buffer.concat([this.skipping.tail, piece]).subarray(-TAIL);
-      } else if (this.size + piece.length > this.options.maxMessageBytes) {
-        const head = Buffer.concat([...this.chunks, piece]);
-        this.skipping = { bytes: head.length, tail: head.subarray(-TAIL) };
-        this.chunks = [];
-        this.size = 0;
-      } else {
-        this.chunks.push(piece);
-        this.size += piece.length;
-      }
-      if (at === -1) return;
-      this.endLine();
-      chunk = chunk.subarray(at + 1);
-    }
+    this.reader.feed(typeof data === "string" ? Buffer.from(data) : data);
   };
 
-  private endLine(): void {
-    if (this.skipping !== null) {
-      const { bytes, tail } = this.skipping;
-      this.skipping = null;
-      const id = TRAILING_ID.exec(tail.toString("utf8"))?.[1];
-      this.options.log(
-        `refused a message of ${bytes} bytes (limit ${this.options.maxMessageBytes})`,
-      );
-      this.refuse(
-        ErrorCode.InvalidRequest,
-        `message of ${bytes} bytes is over the gateway's limit of ${this.options.maxMessageBytes} bytes`,
-        id === undefined ? null : (JSON.parse(id) as string | number),
-      );
-      return;
-    }
-    const line = Buffer.concat(this.chunks).toString("utf8").replace(/\r$/, "");
-    this.chunks = [];
-    this.size = 0;
-    if (line.trim() === "") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
+  private refuseOversize(bytes: number, tail: Buffer): void {
+    const id = TRAILING_ID.exec(tail.toString("utf8"))?.[1];
+    this.options.log(`refused a message of ${bytes} bytes (limit ${this.options.maxMessageBytes})`);
+    this.refuse(
+      ErrorCode.InvalidRequest,
+      `message of ${bytes} bytes is over the gateway's limit of ${this.options.maxMessageBytes} bytes`,
+      id === undefined ? null : (JSON.parse(id) as string | number),
+    );
+  }
+
+  private receive(line: string): void {
+    const read = readMessage(line, this.claim);
+    if (read.kind === "message") this.onmessage?.(read.message);
+    else if (read.kind === "not-json") {
       this.refuse(ErrorCode.ParseError, "Parse error: the line is not JSON", null);
-      return;
-    }
-    if (
-      this.claim !== undefined &&
-      typeof json === "object" &&
-      json !== null &&
-      !Array.isArray(json) &&
-      this.claim(json as Record<string, unknown>)
-    ) {
-      return;
-    }
-    const parsed = JSONRPCMessageSchema.safeParse(json);
-    if (!parsed.success) {
-      const id = (json as { id?: unknown } | null)?.id;
+    } else if (read.kind === "not-json-rpc") {
+      const id = (read.json as { id?: unknown } | null)?.id;
       this.refuse(
         ErrorCode.InvalidRequest,
         "Invalid Request: not a JSON-RPC 2.0 message",
         typeof id === "string" || typeof id === "number" ? id : null,
       );
-      return;
     }
-    this.onmessage?.(parsed.data);
   }
 
   private refuse(code: number, message: string, id: string | number | null): void {

@@ -13,9 +13,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { PassThrough } from "node:stream";
 import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { LineReader, readMessage } from "./json-lines.js";
 
-const NEWLINE = 0x0a;
 /** How long close() waits for the process at each step (stdin ended, SIGTERM). */
 const CLOSE_STEP_MS = 2_000;
 
@@ -38,10 +38,18 @@ export class UpstreamStdio implements Transport {
   private process: ChildProcess | undefined;
   private readonly stderrStream = new PassThrough();
   private outgoing: string[] = [];
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private readonly reader: LineReader;
 
-  constructor(private readonly params: UpstreamStdioParams) {}
+  constructor(private readonly params: UpstreamStdioParams) {
+    this.reader = new LineReader(params.maxLineBytes, {
+      line: (line) => this.receive(line),
+      overflow: () => {
+        this.onerror?.(new Error(`a line exceeded maximum size of ${params.maxLineBytes} bytes`));
+        this.close().catch(() => {});
+      },
+      skipped: () => {}, // reported, and the connection dropped, when it overflowed
+    });
+  }
 
   /** The upstream's stderr, available before start() so that no early line is lost. */
   get stderr(): NodeJS.ReadableStream {
@@ -94,8 +102,7 @@ export class UpstreamStdio implements Transport {
   async close(): Promise<void> {
     const child = this.process;
     this.process = undefined;
-    this.chunks = [];
-    this.size = 0;
+    this.reader.reset();
     if (!child) return;
     const closed = new Promise<void>((done) => child.once("close", () => done()));
     const step = () =>
@@ -124,61 +131,16 @@ export class UpstreamStdio implements Transport {
   };
 
   private readonly onData = (chunk: Buffer) => {
-    if (this.process === undefined) return; // closing: nothing more is taken from it
-    let rest = chunk;
-    for (;;) {
-      const at = rest.indexOf(NEWLINE);
-      const piece = at === -1 ? rest : rest.subarray(0, at);
-      if (this.size + piece.length > this.params.maxLineBytes) {
-        this.chunks = [];
-        this.size = 0;
-        this.onerror?.(
-          new Error(`a line exceeded maximum size of ${this.params.maxLineBytes} bytes`),
-        );
-        this.close().catch(() => {});
-        return;
-      }
-      if (at === -1) {
-        if (piece.length > 0) {
-          this.chunks.push(piece);
-          this.size += piece.length;
-        }
-        return;
-      }
-      const line =
-        this.chunks.length === 0
-          ? piece.toString("utf8")
-          : Buffer.concat([...this.chunks, piece]).toString("utf8");
-      this.chunks = [];
-      this.size = 0;
-      this.receive(line);
-      rest = rest.subarray(at + 1);
-    }
+    if (this.process !== undefined) this.reader.feed(chunk);
   };
 
-  private receive(text: string): void {
-    const line = text.endsWith("\r") ? text.slice(0, -1) : text;
-    if (line.trim() === "") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (error) {
-      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
-      return;
+  private receive(line: string): void {
+    if (this.process === undefined) return; // closing: nothing more is taken from it
+    const read = readMessage(line, this.claim);
+    if (read.kind === "message") this.onmessage?.(read.message);
+    else if (read.kind === "not-json") this.onerror?.(read.error);
+    else if (read.kind === "not-json-rpc") {
+      this.onerror?.(new Error(`not a JSON-RPC message: ${read.error}`));
     }
-    if (
-      typeof json === "object" &&
-      json !== null &&
-      !Array.isArray(json) &&
-      this.claim?.(json as Record<string, unknown>)
-    ) {
-      return;
-    }
-    const parsed = JSONRPCMessageSchema.safeParse(json);
-    if (!parsed.success) {
-      this.onerror?.(new Error(`not a JSON-RPC message: ${parsed.error.message}`));
-      return;
-    }
-    this.onmessage?.(parsed.data);
   }
 }

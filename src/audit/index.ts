@@ -13,6 +13,7 @@ export {
   type AuditLogOptions,
   type AuditQuery,
   type AutoCheckpoint,
+  OUTCOME_WITHIN_MS,
 } from "./log.js";
 export {
   type ConsistencyProof,

@@ -103,6 +103,13 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/**
+ * How long the outcome of an act already on record (a forwarded call's result, a connection's
+ * end) may wait to share the next commit: the PEPs append it with `{ withinMs: OUTCOME_WITHIN_MS }`.
+ * Well inside the WAL's background sync window (WARDEN_AUDIT_SYNC_MS, default 50 ms).
+ */
+export const OUTCOME_WITHIN_MS = 10;
+
 const DEFAULT_AUTO: Required<AutoCheckpoint> = { events: 10_000, ms: 5_000 };
 const DEFAULT_MAX_BATCH = 8_192;
 const PAGE = 1_000;

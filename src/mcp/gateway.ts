@@ -22,7 +22,7 @@ import {
   ListToolsRequestSchema,
   type ServerNotification,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { AuditEventInput, AuditLog } from "../audit/index.js";
+import { type AuditEventInput, type AuditLog, OUTCOME_WITHIN_MS } from "../audit/index.js";
 import type { Decision, Principal, Request, RequestContext } from "../policy/index.js";
 import { AgentCalls } from "./agent-calls.js";
 import type { ApprovalStore, Requester } from "./approvals.js";
@@ -40,12 +40,6 @@ import type { ListKind, Tool, Upstream } from "./upstream.js";
 import { deniedWhateverArgs } from "./visibility.js";
 
 export const PEP = "mcp.gateway";
-
-/**
- * How long a forwarded call's outcome event may wait to share the next call's commit. Well
- * inside the WAL's background sync window (WARDEN_AUDIT_SYNC_MS, default 50 ms).
- */
-const OUTCOME_WITHIN_MS = 10;
 
 export interface GatewayInit {
   upstreams: UpstreamSpec[];

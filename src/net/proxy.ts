@@ -15,7 +15,7 @@ import http from "node:http";
 import net, { type AddressInfo, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
-import type { AuditEventInput, AuditLog } from "../audit/index.js";
+import { type AuditEventInput, type AuditLog, OUTCOME_WITHIN_MS } from "../audit/index.js";
 import type { CompiledPolicy, Decision, Principal } from "../policy/index.js";
 import { BUILTIN, decideEgress, defaultLookup, type Lookup } from "./egress-decision.js";
 import { relayRequestBody, relayResponse, UNSAFE_PATH, upstreamHead } from "./forward.js";
@@ -127,9 +127,6 @@ type GateResult =
       decision: Decision;
       error?: string;
     };
-
-/** How long the end of an allowed connection may wait to share a commit (docs/audit.md). */
-const OUTCOME_WITHIN_MS = 10;
 
 const IDENTITY = /^[A-Za-z0-9._@+-]{1,128}$/;
 
